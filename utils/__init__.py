@@ -1,0 +1,17 @@
+"""Helper package of the speech emotion recognition course.
+
+One module per stage of the data flow:
+
+- :mod:`utils.sources`  which corpora to use (real when present, synthetic demo otherwise)
+- :mod:`utils.demo`     the generated synthetic demo corpus
+- :mod:`utils.download` fetching and verifying the real RAVDESS and CREMA-D corpora
+- :mod:`utils.audio`    decoding audio files with clear errors
+- :mod:`utils.corpus`   scanning a corpus folder into one tidy table of clips and labels
+- :mod:`utils.augment`  noise at a chosen SNR, pitch shift, time stretch
+- :mod:`utils.features` the shared feature configuration and cached, parallel extraction
+- :mod:`utils.splits`   speaker-independent splits and scaling
+
+Submodules are imported on demand so that ``import utils`` stays light.
+"""
+
+__version__ = "0.1.0"
