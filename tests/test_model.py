@@ -1,0 +1,115 @@
+"""The Conv1D builders, seeding, class weights and the training loop (tiny models, random data)."""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from utils.model import (  # noqa: E402
+    FrameMask,
+    MaskedGlobalAverage,
+    class_weights,
+    model_input,
+    seed_conv1d,
+    set_determinism,
+    temporal_conv1d,
+    train,
+)
+
+
+def test_seed_conv1d_follows_the_seed_design():
+    model = seed_conv1d(n_features=180, n_classes=8)
+    assert model.input_shape == (None, 180)
+    assert model.output_shape == (None, 8)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv1D)]
+    assert [c.filters for c in convs] == [256, 256, 128, 64]
+    assert all(c.kernel_size == (5,) and c.padding == "same" for c in convs)
+    pools = [layer for layer in model.layers if isinstance(layer, keras.layers.MaxPooling1D)]
+    assert [(p.pool_size, p.strides, p.padding) for p in pools] == [((5,), (2,), "same")] * 4
+    names = [layer.name for layer in model.layers]
+    assert names.index("dropout3") == names.index("pool3") + 1
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.2, 0.3]
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    assert [d.units for d in dense] == [32, 8]
+    p = np.asarray(model(np.random.default_rng(0).standard_normal((3, 180)).astype("float32")))
+    assert p.shape == (3, 8)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_temporal_conv1d_shapes_and_options():
+    model = temporal_conv1d(50, 13, 4, filters=(8, 16))
+    assert model.input_shape == (None, 50, 13)
+    assert model.output_shape == (None, 4)
+    assert sum(isinstance(layer, keras.layers.Conv1D) for layer in model.layers) == 2
+    assert any(isinstance(layer, MaskedGlobalAverage) for layer in model.layers)
+    plain = temporal_conv1d(50, 13, 4, filters=(8,), mask_padding=False)
+    assert not any(isinstance(layer, FrameMask) for layer in plain.layers)
+    with pytest.raises(ValueError, match="n_classes"):
+        temporal_conv1d(50, 13, 0)
+    with pytest.raises(ValueError, match="filters"):
+        temporal_conv1d(50, 13, 3, filters=())
+
+
+def test_frame_mask_and_masked_average_ignore_end_padding():
+    x = np.random.default_rng(1).standard_normal((2, 10, 3)).astype("float32")
+    x[0, 6:] = -0.7  # padded after 6 real frames (any constant: scaling moves the pad value)
+    mask = np.asarray(FrameMask()(x))[..., 0]
+    assert mask[0].tolist() == [1] * 6 + [0] * 4
+    assert mask[1].tolist() == [1] * 9 + [0]  # unpadded: only the last frame is left out
+    average = np.asarray(MaskedGlobalAverage()([x, mask[..., None]]))
+    np.testing.assert_allclose(average[0], x[0, :6].mean(axis=0), rtol=1e-5)
+
+
+def test_model_input_adds_or_drops_a_channel_axis():
+    model = seed_conv1d(20, 3)
+    assert model_input(model, np.zeros((4, 20, 1))).shape == (4, 20)
+    assert model_input(model, np.zeros((4, 20))).dtype == np.float32
+    with pytest.raises(ValueError, match=r"\(4, 21\)"):
+        model_input(model, np.zeros((4, 21)))
+
+
+def test_class_weights_are_balanced():
+    assert class_weights([0, 0, 0, 1], 2) == {0: pytest.approx(2 / 3), 1: 2.0}
+    weights = class_weights(np.repeat([0, 1, 2], [10, 5, 5]), 3)
+    assert weights[0] == pytest.approx(20 / 30) and weights[1] == pytest.approx(20 / 15)
+    with pytest.warns(UserWarning, match=r"\[2\]"):
+        assert class_weights([0, 1], 3)[2] == 1.0
+    with pytest.raises(ValueError, match="outside"):
+        class_weights([0, 3], 3)
+
+
+def _tiny_data(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((48, 20, 5)).astype("float32")
+    y = rng.integers(0, 3, 48)
+    X[np.arange(48), :, 0] += y[:, None]  # a learnable signal
+    return X[:36], y[:36], X[36:], y[36:]
+
+
+def _train_once(seed):
+    X_tr, y_tr, X_val, y_val = _tiny_data()
+    set_determinism(seed)
+    model = temporal_conv1d(20, 5, 3, filters=(4,), dense=8)
+    history, epochs = train(model, X_tr, y_tr, X_val, y_val, epochs=3, batch_size=8, patience=2, seed=seed)
+    return model, history, epochs
+
+
+def test_training_is_reproducible_and_reports_history():
+    set_determinism(3)
+    set_determinism(3)  # safe to call twice
+    a, history, epochs = _train_once(7)
+    b, _, _ = _train_once(7)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert 1 <= epochs <= 3
+    assert {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(history)
+    assert all(len(v) == epochs for v in history.values())
+
+
+def test_train_checks_its_inputs():
+    X_tr, y_tr, X_val, y_val = _tiny_data()
+    model = temporal_conv1d(20, 5, 3, filters=(4,))
+    with pytest.raises(ValueError, match="validation set is empty"):
+        train(model, X_tr, y_tr, X_val[:0], y_val[:0], epochs=1)
+    with pytest.raises(ValueError, match="y_train"):
+        train(model, X_tr, y_tr + 5, X_val, y_val, epochs=1)

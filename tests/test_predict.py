@@ -1,0 +1,213 @@
+"""Inference on generated audio: one clip, a folder with bad files, a streamed timeline, the command."""
+
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+keras = pytest.importorskip("keras")
+
+from utils.audio import AudioError  # noqa: E402
+from utils.bundle import load_bundle, save_bundle  # noqa: E402
+from utils.features import FeatureConfig, clip_features, load_clip  # noqa: E402
+from utils.predict import (  # noqa: E402
+    SILENCE,
+    audio_files,
+    main,
+    plot_timeline,
+    predict_emotion,
+    predict_folder,
+    predict_timeline,
+    stream_signal,
+)
+
+SR = 22050  # files are written at 22.05 kHz and resampled to the bundle's 16 kHz
+CONFIG = FeatureConfig(n_mfcc=13, n_mels=32)
+LABELS = ["angry", "happy", "sad"]
+
+
+def voice(seconds, f0=180.0, seed=0):
+    """A voiced, syllable-modulated tone at about -15 dBFS RMS."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    y = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6)) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
+    return (0.2 * y + 0.003 * rng.standard_normal(len(t))).astype("float32")
+
+
+def quiet(seconds, seed=1):
+    """Room noise at about -80 dBFS: silence to the timeline, yet not digital zero."""
+    return (1e-4 * np.random.default_rng(seed).standard_normal(int(seconds * SR))).astype("float32")
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(tmp_path_factory):
+    inputs = keras.Input((CONFIG.vector_size,))
+    hidden = keras.layers.Dense(8, activation="tanh", kernel_initializer=keras.initializers.RandomNormal(seed=1))(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", kernel_initializer=keras.initializers.RandomNormal(seed=2))(hidden))
+    rng = np.random.default_rng(0)
+    scaler = {"mean": rng.normal(0, 5, CONFIG.vector_size).tolist(), "scale": rng.uniform(5, 20, CONFIG.vector_size).tolist()}
+    return save_bundle(tmp_path_factory.mktemp("bundle") / "demo", model, CONFIG, scaler, LABELS, input_kind="vector")
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clips")
+    for i, f0 in enumerate((120, 180, 240)):
+        sf.write(folder / f"clip{i}.wav", np.concatenate([quiet(0.2), voice(1.0, f0, seed=i), quiet(0.2)]), SR)
+    (folder / "sub").mkdir()
+    sf.write(folder / "sub" / "clip3.flac", voice(0.8, 150), SR)
+    (folder / "text.wav").write_text("this is not audio")
+    sf.write(folder / "short.wav", voice(0.01), SR)
+    (folder / "notes.txt").write_text("ignored: not an audio suffix")
+    return folder
+
+
+def test_predict_emotion_on_a_clip(bundle_dir, clips):
+    out = predict_emotion(clips / "clip0.wav", bundle_dir)
+    assert set(out) == {"emotion", "confidence", "probabilities"}
+    assert list(out["probabilities"]) == LABELS
+    assert sum(out["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert out["emotion"] == max(out["probabilities"], key=out["probabilities"].get)
+    assert out["confidence"] == max(out["probabilities"].values())
+    b = load_bundle(bundle_dir)
+    expected = b.predict_proba(clip_features(load_clip(clips / "clip0.wav", CONFIG), CONFIG))[0]
+    np.testing.assert_allclose(list(out["probabilities"].values()), expected, rtol=1e-5)
+    assert predict_emotion(clips / "clip0.wav", b) == out  # a loaded Bundle works too
+
+
+def test_predict_emotion_names_a_bad_file(bundle_dir, clips):
+    with pytest.raises(AudioError, match="text.wav"):
+        predict_emotion(clips / "text.wav", bundle_dir)
+    with pytest.raises(AudioError, match="short.wav: too short"):
+        predict_emotion(clips / "short.wav", bundle_dir)
+
+
+def test_predict_folder_skips_bad_files_and_keeps_the_rest(bundle_dir, clips):
+    results, skipped = predict_folder(clips, bundle_dir, progress=False)
+    assert list(results.columns) == ["path", "emotion", "confidence", *LABELS]
+    assert sorted(pd.Series(results["path"]).map(lambda p: p.split("/")[-1])) == ["clip0.wav", "clip1.wav", "clip2.wav", "clip3.flac"]
+    np.testing.assert_allclose(results[LABELS].sum(axis=1), 1.0, rtol=1e-5)
+    assert (results["confidence"] == results[LABELS].max(axis=1)).all()
+    reasons = dict(zip(skipped["path"].map(lambda p: p.split("/")[-1]), skipped["reason"]))
+    assert set(reasons) == {"text.wav", "short.wav"}
+    assert "not readable as audio" in reasons["text.wav"] and "too short" in reasons["short.wav"]
+    single = predict_emotion(clips / "clip1.wav", bundle_dir)
+    row = results[results["path"].str.endswith("clip1.wav")].iloc[0]
+    assert row["emotion"] == single["emotion"] and row["confidence"] == pytest.approx(single["confidence"], rel=1e-5)
+    one, none_skipped = predict_folder([clips / "clip2.wav"], bundle_dir, progress=False)
+    assert len(one) == 1 and none_skipped.empty
+
+
+def test_empty_folder_is_a_clear_error(tmp_path, bundle_dir):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.txt").write_text("no audio here")
+    with pytest.raises(FileNotFoundError, match=r"empty: no audio files"):
+        predict_folder(tmp_path / "empty", bundle_dir)
+    assert audio_files([tmp_path / "missing.wav"]) == [tmp_path / "missing.wav"]
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    """20 s: voice 0-6 s, quiet 6-11 s, voice 11-17 s, quiet 17-20 s."""
+    path = tmp_path_factory.mktemp("long") / "long.wav"
+    y = np.concatenate([voice(6, 150), quiet(5), voice(6, 220, seed=3), quiet(3, seed=2)])
+    sf.write(path, y, SR)
+    return path
+
+
+def test_stream_signal_equals_resampling_the_whole_file(recording):
+    import librosa
+
+    streamed = np.concatenate(list(stream_signal(recording, 16000, block_seconds=1.3)))
+    y, sr = sf.read(recording, dtype="float32")
+    whole = librosa.resample(y, orig_sr=sr, target_sr=16000, res_type="soxr_hq")
+    assert len(streamed) == len(whole)
+    np.testing.assert_allclose(streamed, whole, atol=1e-6)
+
+
+def test_timeline_marks_silence_and_has_the_right_windows(bundle_dir, recording):
+    tl = predict_timeline(recording, bundle_dir, window=3.0, hop=1.0, block_seconds=2.0)
+    assert list(tl.columns) == ["start", "end", "emotion", "confidence", "silent", "rms_db", *LABELS]
+    assert tl["start"].tolist() == pytest.approx(list(range(18)))  # 0, 1, ..., 17: the last one ends at 20 s
+    assert (tl["end"] - tl["start"]).tolist() == pytest.approx([3.0] * 18)
+    silent = tl.loc[tl["silent"], "start"].round().astype(int).tolist()
+    assert silent == [6, 7, 8, 17]
+    assert (tl.loc[tl["silent"], "emotion"] == SILENCE).all()
+    assert tl.loc[tl["silent"], LABELS].isna().all().all()
+    voiced = tl[~tl["silent"]]
+    assert voiced["emotion"].isin(LABELS).all()
+    np.testing.assert_allclose(voiced[LABELS].sum(axis=1), 1.0, rtol=1e-5)
+    same = predict_timeline(recording, bundle_dir, window=3.0, hop=1.0, block_seconds=30.0)
+    pd.testing.assert_frame_equal(tl, same, rtol=1e-5)  # blocks do not change the result
+    ax = plot_timeline(tl)
+    assert ax.get_xlabel() == "time (s)"
+
+
+def test_timeline_hop_larger_than_the_window(bundle_dir, recording):
+    tl = predict_timeline(recording, bundle_dir, window=2.0, hop=5.0, block_seconds=1.0)
+    assert tl["start"].tolist() == pytest.approx([0, 5, 10, 15])
+
+
+def test_all_silent_recording_gives_a_clear_message(tmp_path, bundle_dir):
+    path = tmp_path / "quiet.wav"
+    sf.write(path, quiet(8), SR)
+    with pytest.raises(AudioError, match=r"quiet.wav: all 6 windows are silent .*lower silence_db"):
+        predict_timeline(path, bundle_dir)
+
+
+def test_recording_shorter_than_a_window_is_one_window(tmp_path, bundle_dir):
+    path = tmp_path / "brief.wav"
+    sf.write(path, voice(1.5), SR)
+    tl = predict_timeline(path, bundle_dir, window=3.0)
+    assert len(tl) == 1 and tl.loc[0, "start"] == 0 and tl.loc[0, "end"] == pytest.approx(1.5)
+    assert not tl.loc[0, "silent"]
+    sf.write(tmp_path / "tiny.wav", voice(0.01), SR)
+    with pytest.raises(AudioError, match="tiny.wav: too short"):
+        predict_timeline(tmp_path / "tiny.wav", bundle_dir)
+
+
+def test_cli_help_explains_every_option():
+    done = subprocess.run([sys.executable, "-m", "utils.predict", "--help"], capture_output=True, text=True, check=True)
+    for option in ("PATHS", "--model", "--out", "--timeline", "--window", "--hop", "--silence-db", "--jobs", "--batch-size", "--quiet", "Exit status"):
+        assert option in done.stdout, option
+
+
+def test_cli_writes_a_csv_and_lists_skipped_files(tmp_path, bundle_dir, clips, capsys):
+    out = tmp_path / "results.csv"
+    code = main([str(clips), "--model", str(bundle_dir), "--out", str(out), "--quiet"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    table = pd.read_csv(out)
+    assert len(table) == 4 and list(table.columns) == ["path", "emotion", "confidence", *LABELS]
+    skipped = pd.read_csv(tmp_path / "results.skipped.csv")
+    assert len(skipped) == 2
+    assert "predicted 4 files" in printed and "text.wav: not readable as audio" in printed
+
+
+def test_cli_timeline_and_exit_codes(tmp_path, bundle_dir, clips, recording, capsys):
+    out = tmp_path / "timeline.csv"
+    assert main([str(recording), str(clips / "text.wav"), "--model", str(bundle_dir), "--timeline", "--out", str(out), "--quiet"]) == 0
+    table = pd.read_csv(out)
+    assert table.columns[0] == "path" and len(table) == 18 and (table["emotion"] == SILENCE).sum() == 4
+    assert main([str(clips / "text.wav"), "--model", str(bundle_dir), "--quiet"]) == 1  # nothing processed
+    assert main([str(clips / "clip0.wav"), "--model", str(tmp_path / "no-bundle"), "--quiet"]) == 3
+    assert "bundle" in capsys.readouterr().err
+
+
+def test_a_frames_bundle_predicts_clips_and_windows(tmp_path, clips, recording):
+    from utils.model import temporal_conv1d
+
+    config = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=50)
+    model = temporal_conv1d(50, 13, 3, filters=(4,), dense=4)
+    folder = save_bundle(tmp_path / "frames", model, config, {"mean": [0.0] * 13, "scale": [10.0] * 13}, LABELS, input_kind="frames")
+    results, skipped = predict_folder(clips, folder, progress=False)
+    assert len(results) == 4 and len(skipped) == 2
+    tl = predict_timeline(recording, folder)
+    assert len(tl) == 18 and tl["silent"].sum() == 4
