@@ -103,7 +103,7 @@ def test_scan_mixed_layouts_and_bad_files(tmp_path):
 
 def test_scan_flat_folder_in_parallel(tmp_path):
     for actor in (3, 4):
-        tone(tmp_path / f"03-01-02-01-01-01-{actor:02d}.wav")
+        tone(tmp_path / f"03-01-02-01-01-01-{actor:02d}.wav", amplitude=0.1 * actor)
     serial = scan_corpus(tmp_path).table
     parallel = scan_corpus(tmp_path, n_jobs=2).table
     pd.testing.assert_frame_equal(serial, parallel)
@@ -116,6 +116,15 @@ def test_duplicate_names_are_reported(tmp_path):
     result = scan_corpus(tmp_path)
     assert len(result.table) == 1
     assert result.skipped["reason"].str.startswith("duplicate of").all()
+
+
+def test_byte_identical_files_are_reported(tmp_path):
+    first = tone(tmp_path / "03-01-03-01-02-01-07.wav")
+    (tmp_path / "03-01-03-01-02-02-07.wav").write_bytes(first.read_bytes())
+    tone(tmp_path / "03-01-03-01-02-01-09.wav", amplitude=0.2)
+    result = scan_corpus(tmp_path)
+    assert list(result.table["file"]) == ["03-01-03-01-02-01-07.wav", "03-01-03-01-02-01-09.wav"]
+    assert result.skipped["reason"].tolist() == ["same audio as 03-01-03-01-02-01-07.wav (byte-identical file)"]
 
 
 def test_bad_folders_get_clear_messages(tmp_path):

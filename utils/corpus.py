@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,7 +245,8 @@ def _classify(path: Path, read_samples: bool):
         facts = _check_audio(path, read_samples)
     except AudioError as exc:
         return None, exc.reason
-    return {"path": str(path), "file": path.name, **labels, **facts}, None
+    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    return {"path": str(path), "file": path.name, **labels, **facts, "_content": digest}, None
 
 
 def scan_corpus(roots, *, read_samples: bool = True, n_jobs: int = 1, progress: bool = False) -> ScanResult:
@@ -293,14 +295,17 @@ def scan_corpus(roots, *, read_samples: bool = True, n_jobs: int = 1, progress: 
 
         results = Parallel(n_jobs=n_jobs, batch_size=32)(delayed(_classify)(p, read_samples) for p in iterator)
 
-    rows, skipped, seen = [], [], {}
+    rows, skipped, seen, contents = [], [], {}, {}
     for path, (row, reason) in zip(files, results):
         if row is not None and row["file"] in seen:
             row, reason = None, f"duplicate of {seen[row['file']]}"
+        elif row is not None and row["_content"] in contents:
+            row, reason = None, f"same audio as {contents[row['_content']]} (byte-identical file)"
         if row is None:
             skipped.append({"path": str(path), "reason": reason})
             continue
         seen[row["file"]] = row["path"]
+        contents[row["_content"]] = row["file"]
         rows.append(row)
 
     if not rows:
