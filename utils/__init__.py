@@ -9,7 +9,15 @@ One module per stage of the data flow:
 - :mod:`utils.corpus`   scanning a corpus folder into one tidy table of clips and labels
 - :mod:`utils.augment`  noise at a chosen SNR, pitch shift, time stretch
 - :mod:`utils.features` the shared feature configuration and cached, parallel extraction
-- :mod:`utils.splits`   speaker-independent splits and scaling
+- :mod:`utils.splits`   label encoding, speaker-independent splits and scaling
+- :mod:`utils.leakage`  the leakage experiment (same model, three ways of splitting)
+- :mod:`utils.model`    the Conv1D models and reproducible training
+- :mod:`utils.evaluate` accuracy, macro F1, UAR, confusion matrices, chance levels
+- :mod:`utils.bundle`   saving and loading a trained model with its configuration
+- :mod:`utils.predict`  predictions for clips, folders and long recordings (also a command)
+
+Notebook support: :mod:`utils.plots`, :mod:`utils.notebook` and :mod:`utils.series` (runs the
+whole series headless).
 
 Submodules are imported on demand so that ``import utils`` stays light.
 """
