@@ -137,18 +137,23 @@ class Augmentation:
 
     Parameters
     ----------
-    kind : {"noise", "pitch", "stretch"}
-        ``noise`` adds white noise at ``value`` dB SNR; ``pitch`` shifts by ``value`` semitones;
-        ``stretch`` changes the tempo by the factor ``value``.
+    kind : {"noise", "peak_noise", "pitch", "stretch"}
+        ``noise`` adds white noise at ``value`` dB SNR; ``peak_noise`` adds white noise whose
+        standard deviation is ``value`` times the clip's peak amplitude (the seed project's
+        ``y + 0.035 * max|y| * N(0, 1)``, see :func:`add_noise_peak_fraction`); ``pitch`` shifts
+        by ``value`` semitones; ``stretch`` changes the tempo by the factor ``value``.
     value : float
         The amount, as above.
     seed : int
-        Seed of the noise (only used by ``noise``); the same seed and clip give the same copy.
+        Seed of the noise (used by ``noise`` and ``peak_noise``); the same seed and clip give the
+        same copy.
 
     Examples
     --------
     >>> Augmentation("noise", 20).name
     'noise20dB'
+    >>> Augmentation("peak_noise", 0.035).name
+    'peaknoise0.035'
     """
 
     kind: str
@@ -156,14 +161,18 @@ class Augmentation:
     seed: int = 0
 
     def __post_init__(self):
-        if self.kind not in {"noise", "pitch", "stretch"}:
-            raise ValueError(f"Augmentation kind must be 'noise', 'pitch' or 'stretch', not {self.kind!r}")
+        if self.kind not in {"noise", "peak_noise", "pitch", "stretch"}:
+            raise ValueError(f"Augmentation kind must be 'noise', 'peak_noise', 'pitch' or 'stretch', not {self.kind!r}")
+        if self.kind == "peak_noise" and not (np.isfinite(self.value) and self.value >= 0):
+            raise ValueError(f"peak_noise needs a fraction of the peak >= 0, not {self.value!r}")
 
     @property
     def name(self) -> str:
-        """Short readable name, e.g. ``noise20dB``, ``pitch+2``, ``stretch0.9``."""
+        """Short readable name, e.g. ``noise20dB``, ``peaknoise0.035``, ``pitch+2``, ``stretch0.9``."""
         if self.kind == "noise":
             return f"noise{self.value:g}dB"
+        if self.kind == "peak_noise":
+            return f"peaknoise{self.value:g}"
         if self.kind == "pitch":
             return f"pitch{self.value:+g}"
         return f"stretch{self.value:g}"
@@ -174,9 +183,11 @@ class Augmentation:
 
     def apply(self, y: np.ndarray, sr: int, *, clip_id: str = "") -> np.ndarray:
         """Return the augmented copy of ``y``; ``clip_id`` makes the noise differ between clips."""
-        if self.kind == "noise":
+        if self.kind in ("noise", "peak_noise"):
             digest = hashlib.sha1(f"{self.seed}:{clip_id}".encode()).digest()
             rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+            if self.kind == "peak_noise":
+                return add_noise_peak_fraction(y, self.value, rng)
             return add_noise(y, self.value, rng)
         if self.kind == "pitch":
             return pitch_shift(y, sr, self.value)

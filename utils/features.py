@@ -125,7 +125,30 @@ RES_TYPE = "soxr_hq"
 """Resampler used by :func:`load_clip` (see the module docstring for the measurements)."""
 
 VECTOR_BLOCKS = ("mfcc", "chroma", "mel")
-"""The feature blocks a configuration can use, in the order they appear in a vector."""
+"""The spectral feature blocks, in the order they appear in the default clip vector."""
+
+PROSODY_NAMES = ("f0_semitones", "voiced", "periodicity", "energy_db")
+"""Values of each frame of the ``"prosody"`` block (:func:`prosody_frames`)."""
+
+ALL_BLOCKS = VECTOR_BLOCKS + ("prosody",)
+"""Every block a configuration can name in ``vector_features`` or ``frame_features``.
+
+``"prosody"`` (pitch, voicing, periodicity and energy per frame, see :func:`prosody_frames`) is
+never part of a default configuration, so default fingerprints and caches are unchanged.
+"""
+
+PITCH_FMIN = 60.0
+"""Lowest fundamental frequency (Hz) the pitch tracker of the prosody block looks for."""
+
+PITCH_FMAX = 600.0
+"""Highest fundamental frequency (Hz) the pitch tracker of the prosody block looks for."""
+
+VOICING_THRESHOLD = 0.35
+"""A frame is voiced when its YIN aperiodicity (lowest cumulative mean normalised difference) is
+below this value and its energy is within :data:`VOICING_TOP_DB` of the clip's loudest frame."""
+
+VOICING_TOP_DB = 40.0
+"""Frames quieter than this many dB below the loudest frame are never voiced."""
 
 STATS = ("mean", "std", "min", "max")
 """Statistics that can pool a block over time."""
@@ -247,11 +270,12 @@ class FeatureConfig:
         How each block is pooled over time, any of :data:`STATS`.  ``("mean",)`` gives the classic
         180 values; ``("mean", "std")`` gives 360 (all means first, then all standard deviations).
     vector_features : tuple of str
-        Blocks of the clip vector, in this order, any of :data:`VECTOR_BLOCKS`.
+        Blocks of the clip vector, in this order, any of :data:`ALL_BLOCKS` (the spectral blocks
+        of :data:`VECTOR_BLOCKS` and ``"prosody"``, see :func:`prosody_frames`).
     n_frames : int
         Length of the frame-level sequences (300 frames = 3 s at the default hop).
     frame_features : tuple of str
-        Blocks of each frame of a sequence.  The default, 40 MFCC, keeps 2,880 clips x 300 frames
+        Blocks of each frame of a sequence, any of :data:`ALL_BLOCKS`.  The default, 40 MFCC, keeps 2,880 clips x 300 frames
         at 138 MB of float32; all 180 values would take 620 MB.
     frame_crop : {"center", "start"}
         Which part of a longer sequence is kept.  Shorter ones are padded at the end.
@@ -320,7 +344,7 @@ class FeatureConfig:
             raise ValueError(f"fmin must be in [0, sr/2={nyquist:g}) Hz, not {self.fmin}")
         if self.fmax is not None and not self.fmin < self.fmax <= nyquist:
             raise ValueError(f"fmax must be in (fmin={self.fmin:g}, sr/2={nyquist:g}] Hz or None, not {self.fmax}")
-        for name, allowed in (("stats", STATS), ("vector_features", VECTOR_BLOCKS), ("frame_features", VECTOR_BLOCKS)):
+        for name, allowed in (("stats", STATS), ("vector_features", ALL_BLOCKS), ("frame_features", ALL_BLOCKS)):
             value = getattr(self, name)
             if not value:
                 raise ValueError(f"{name} must name at least one of {allowed}")
@@ -337,10 +361,10 @@ class FeatureConfig:
     # -- derived sizes and names -------------------------------------------------------------
 
     def block_size(self, block: str) -> int:
-        """Number of values per frame of one block (``"mfcc"``, ``"chroma"`` or ``"mel"``)."""
-        sizes = {"mfcc": self.n_mfcc, "chroma": self.n_chroma, "mel": self.n_mels}
+        """Number of values per frame of one block (``"mfcc"``, ``"chroma"``, ``"mel"`` or ``"prosody"``)."""
+        sizes = {"mfcc": self.n_mfcc, "chroma": self.n_chroma, "mel": self.n_mels, "prosody": len(PROSODY_NAMES)}
         if block not in sizes:
-            raise ValueError(f"block must be one of {VECTOR_BLOCKS}, not {block!r}")
+            raise ValueError(f"block must be one of {ALL_BLOCKS}, not {block!r}")
         return sizes[block]
 
     @property
@@ -359,6 +383,8 @@ class FeatureConfig:
         return (self.n_frames, self.n_frame_features)
 
     def _block_names(self, block: str) -> list:
+        if block == "prosody":
+            return list(PROSODY_NAMES)
         n = self.block_size(block)
         width = max(2 if block != "mel" else 3, len(str(n)))
         return [f"{block}_{i:0{width}d}" for i in range(1, n + 1)]
@@ -536,7 +562,93 @@ def _time_major_blocks(y, config: FeatureConfig, blocks) -> dict:
     if "chroma" in blocks:
         raw = power @ _transposed("chroma", config.sr, config.n_fft, config.n_chroma)
         out["chroma"] = librosa.util.normalize(raw, norm=np.inf, axis=1)
+    if "prosody" in blocks:
+        out["prosody"] = prosody_frames(y, config, power=power)
     return out
+
+
+def _pitch_frame_length(sr: int) -> int:
+    """YIN analysis window: the power of two holding at least two periods of :data:`PITCH_FMIN`."""
+    return int(2 ** math.ceil(math.log2(2 * sr / PITCH_FMIN)))
+
+
+def prosody_frames(y, config: FeatureConfig, *, power=None) -> np.ndarray:
+    """Pitch, voicing, periodicity and energy of every STFT frame, ``(n_stft_frames, 4)`` float32.
+
+    The columns are :data:`PROSODY_NAMES`:
+
+    ``f0_semitones``
+        Fundamental frequency from YIN (:func:`librosa.yin`'s algorithm, ``fmin``
+        :data:`PITCH_FMIN`, ``fmax`` :data:`PITCH_FMAX`, window :func:`_pitch_frame_length`) in
+        semitones above 55 Hz, ``12 * log2(f0 / 55)``; 0 on unvoiced frames.
+    ``voiced``
+        1 where the frame is voiced (YIN aperiodicity below :data:`VOICING_THRESHOLD` and energy
+        within :data:`VOICING_TOP_DB` dB of the loudest frame), else 0.
+    ``periodicity``
+        ``1 - aperiodicity`` clipped to [0, 1]: how periodic (harmonic) the frame is.
+    ``energy_db``
+        Frame energy in dB, ``10 log10(mean power of the STFT frame + 1e-10)``.
+
+    ``librosa.pyin`` would give smoother contours but costs about 50 times more; YIN with an
+    aperiodicity threshold is a fair voicing decision for clean speech.  The frames are centred
+    like the STFT's (``1 + len(y) // hop_length`` of them), so the block lines up with the others.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono float signal at ``config.sr``.
+    config : FeatureConfig
+        ``sr``, ``hop_length`` and ``n_fft`` are used.
+    power : np.ndarray, optional
+        The clip's :func:`power_spectrogram`, if already computed.
+
+    Returns
+    -------
+    np.ndarray
+        ``(n_stft_frames, 4)`` float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(16000) / 16000
+    >>> y = (0.3 * np.sin(2 * np.pi * 220 * t)).astype("float32")
+    >>> p = prosody_frames(y, FeatureConfig())
+    >>> p.shape, round(float(np.median(p[10:-10, 0])), 1), float(p[10:-10, 1].min())
+    ((101, 4), 24.0, 1.0)
+    """
+    import librosa
+    from librosa.core.pitch import _cumulative_mean_normalized_difference, _parabolic_interpolation
+
+    y = _check_signal(y, config)
+    if power is None:
+        power = power_spectrogram(y, config)
+    sr, hop = config.sr, config.hop_length
+    frame_length = _pitch_frame_length(sr)
+    fmax = min(PITCH_FMAX, sr / 4)
+    padded = np.pad(y, (frame_length // 2, frame_length // 2))
+    frames = librosa.util.frame(padded, frame_length=frame_length, hop_length=hop)
+    min_period = int(np.floor(sr / fmax))
+    max_period = min(int(np.ceil(sr / PITCH_FMIN)), frame_length - 1)
+    cmnd = _cumulative_mean_normalized_difference(frames, min_period, max_period)
+    shifts = _parabolic_interpolation(cmnd)
+    is_trough = librosa.util.localmin(cmnd, axis=0)
+    is_trough[0, :] = cmnd[0, :] < cmnd[1, :]
+    below = is_trough & (cmnd < VOICING_THRESHOLD)
+    lag = np.where(below.any(axis=0), np.argmax(below, axis=0), np.argmin(cmnd, axis=0))
+    columns = np.arange(cmnd.shape[1])
+    aperiodicity = cmnd[lag, columns]
+    period = min_period + lag + shifts[lag, columns]
+    f0 = sr / np.maximum(period, 1e-3)
+    n = power.shape[0]
+    f0, aperiodicity = f0[:n], aperiodicity[:n]
+    if len(f0) < n:  # cannot happen with centred frames; guard against rounding anyway
+        f0 = np.pad(f0, (0, n - len(f0)), mode="edge")
+        aperiodicity = np.pad(aperiodicity, (0, n - len(aperiodicity)), mode="edge")
+    energy_db = 10 * np.log10(power.mean(axis=1) + 1e-10)
+    voiced = (aperiodicity < VOICING_THRESHOLD) & (energy_db > energy_db.max() - VOICING_TOP_DB)
+    semitones = np.where(voiced, 12 * np.log2(np.maximum(f0, 1.0) / 55.0), 0.0)
+    periodicity = np.clip(1 - aperiodicity, 0, 1)
+    return np.stack([semitones, voiced.astype(np.float64), periodicity, energy_db], axis=1).astype(np.float32)
 
 
 def feature_blocks(y, config: FeatureConfig, blocks=VECTOR_BLOCKS) -> dict:
@@ -1446,3 +1558,156 @@ def _assemble(paths, clip_ids, names, results, config, frames, n_computed, n_cac
         n_computed=n_computed,
         n_cached=n_cached,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Pooled statistics of frame sequences (for the course's dense model)
+# --------------------------------------------------------------------------------------------
+
+SPECTRAL_PERCENTILES = (10, 50, 90)
+"""Percentiles of every MFCC taken by :func:`frame_statistics`."""
+
+
+def _delta(a: np.ndarray, width: int = 9) -> np.ndarray:
+    """Regression deltas over time of ``(t, d)`` frames (:func:`librosa.feature.delta`, edge mode)."""
+    import librosa
+
+    if len(a) < 3:
+        return np.zeros_like(a)
+    return librosa.feature.delta(a, width=min(width, len(a) if len(a) % 2 else len(a) - 1), axis=0, mode="interp" if len(a) >= width else "nearest")
+
+
+def _prosody_statistics(p: np.ndarray, sr: int, hop_length: int) -> list:
+    """Clip-level prosody values from ``(t, 4)`` prosody frames (see :func:`frame_statistics`)."""
+    semitones, voiced, periodicity, energy = p[:, 0], p[:, 1] > 0.5, p[:, 2], p[:, 3]
+    seconds = len(p) * hop_length / sr
+    f0 = semitones[voiced]
+    if len(f0) >= 2:
+        q10, q50, q90 = np.percentile(f0, [10, 50, 90])
+        t = np.flatnonzero(voiced) * hop_length / sr
+        slope = float(np.polyfit(t, f0, 1)[0]) if np.ptp(t) > 0 else 0.0
+        # frame-to-frame pitch changes inside voiced stretches only
+        steps = np.diff(semitones)[voiced[1:] & voiced[:-1]]
+        jitter = float(np.mean(np.abs(steps))) if len(steps) else 0.0
+        f0_stats = [f0.mean(), f0.std(), q10, q50, q90, q90 - q10, slope, jitter]
+    else:
+        f0_stats = [0.0] * 8
+    onsets = np.count_nonzero(voiced[1:] & ~voiced[:-1]) + int(voiced[0])
+    e_q = np.percentile(energy, [10, 50, 90])
+    d_energy = _delta(energy[:, None])[:, 0]
+    return [
+        *f0_stats,
+        voiced.mean(),
+        onsets / seconds,
+        periodicity.mean(),
+        periodicity.std(),
+        energy.mean(),
+        energy.std(),
+        *e_q,
+        e_q[2] - e_q[0],
+        np.abs(d_energy).mean(),
+        energy[voiced].mean() if voiced.any() else energy.mean(),
+        np.log(seconds),
+    ]
+
+
+PROSODY_STATISTICS = (
+    "f0_mean", "f0_std", "f0_p10", "f0_p50", "f0_p90", "f0_range", "f0_slope", "f0_jitter",
+    "voiced_fraction", "voiced_onsets_per_s", "periodicity_mean", "periodicity_std",
+    "energy_mean", "energy_std", "energy_p10", "energy_p50", "energy_p90", "energy_range",
+    "energy_delta_abs", "energy_voiced_mean", "log_duration",
+)
+"""Names of the clip-level prosody values of :func:`frame_statistics` (voiced frames only for f0)."""
+
+
+def frame_statistics(frames, lengths, config: FeatureConfig, *, deltas: bool = True) -> tuple:
+    """Pooled statistics of frame sequences: the input of the course's dense model.
+
+    Only the real (unpadded) frames of each sequence enter the statistics.  Per block of
+    ``config.frame_features``:
+
+    ``mfcc``
+        mean, standard deviation and the :data:`SPECTRAL_PERCENTILES` of every coefficient, and
+        (``deltas``) the standard deviation of its first and second regression deltas (width 9).
+    ``mel``
+        mean and standard deviation of every band in dB (``10 log10(mel + 1e-10)``).
+    ``chroma``
+        mean and standard deviation of every pitch class.
+    ``prosody``
+        :data:`PROSODY_STATISTICS`: pitch statistics over voiced frames (mean, spread,
+        percentiles, range, slope in semitones per second, mean absolute frame-to-frame change),
+        voiced fraction, voiced onsets per second (a speaking-rate proxy), periodicity, energy
+        statistics and the log duration of the analysed signal (the clip after trimming, capped at
+        ``n_frames``).
+
+    The statistics are a fixed function of the sequences that :func:`extract_corpus` computes for
+    ``config`` (``frames=True``), so a bundle can recompute them at inference time from the same
+    :class:`FeatureConfig`.
+
+    Parameters
+    ----------
+    frames : np.ndarray
+        ``(n, n_frames, n_frame_features)`` sequences laid out as ``config.frame_features``.
+    lengths : array of int
+        Real frames of each sequence (``FeatureSet.rows["n_valid_frames"]``).
+    config : FeatureConfig
+    deltas : bool
+        Add the delta statistics of the MFCC block.
+
+    Returns
+    -------
+    X : np.ndarray
+        ``(n, n_statistics)`` float32.
+    names : list of str
+        Name of every column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> config = FeatureConfig(n_frames=50, frame_features=("mfcc", "prosody"))
+    >>> y = np.random.default_rng(0).standard_normal(8000).astype("float32") * 0.1
+    >>> X, names = frame_statistics(clip_frames(y, config)[None], [50], config)
+    >>> X.shape == (1, len(names)), names[0], names[-1]
+    (True, 'mfcc_01_mean', 'log_duration')
+    """
+    frames = np.asarray(frames, dtype=np.float32)
+    lengths = np.asarray(lengths, dtype=int)
+    if frames.ndim != 3 or frames.shape[1:] != config.frame_shape:
+        raise ValueError(f"frames must have shape (n, {config.n_frames}, {config.n_frame_features}), not {frames.shape}")
+    if lengths.shape != (len(frames),) or (len(lengths) and (lengths.min() < 1 or lengths.max() > config.n_frames)):
+        raise ValueError(f"lengths must give 1..{config.n_frames} valid frames for each of the {len(frames)} sequences")
+    offsets, start = {}, 0
+    for b in config.frame_features:
+        offsets[b] = (start, start + config.block_size(b))
+        start += config.block_size(b)
+    names = []
+    for b in config.frame_features:
+        base = config._block_names(b)
+        if b == "mfcc":
+            names += [f"{n}_{s}" for s in ("mean", "std", *(f"p{q}" for q in SPECTRAL_PERCENTILES)) for n in base]
+            if deltas:
+                names += [f"{n}_{s}" for s in ("delta_std", "delta2_std") for n in base]
+        elif b == "prosody":
+            names += list(PROSODY_STATISTICS)
+        else:
+            names += [f"{n}_{s}" for s in ("mean", "std") for n in base]
+    out = np.zeros((len(frames), len(names)), dtype=np.float32)
+    for i, (seq, n) in enumerate(zip(frames, lengths)):
+        seq = seq[:n].astype(np.float64)
+        parts = []
+        for b in config.frame_features:
+            a = seq[:, offsets[b][0] : offsets[b][1]]
+            if b == "mfcc":
+                parts += [a.mean(0), a.std(0), *np.percentile(a, SPECTRAL_PERCENTILES, axis=0)]
+                if deltas:
+                    d1 = _delta(a)
+                    parts += [d1.std(0), _delta(d1).std(0)]
+            elif b == "mel":
+                db = 10 * np.log10(a + 1e-10)
+                parts += [db.mean(0), db.std(0)]
+            elif b == "prosody":
+                parts.append(np.asarray(_prosody_statistics(a, config.sr, config.hop_length), dtype=np.float64))
+            else:
+                parts += [a.mean(0), a.std(0)]
+        out[i] = np.concatenate(parts)
+    return out, names
