@@ -28,7 +28,7 @@ one: the script prints the load average before each measurement, and the CPU sec
 
 Usage::
 
-    python benchmarks/inference.py --clips /work/shared/data/ravdess-speech --minutes 60
+    python benchmarks/inference.py --clips data/ravdess --minutes 60
     python benchmarks/inference.py --bundle models/demo --clips data/demo --minutes 10 --jobs 2
 """
 

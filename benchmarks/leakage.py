@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/leakage.py ../shared/data/ravdess-speech --seeds 5
+    python benchmarks/leakage.py data/ravdess --seeds 5
     python benchmarks/leakage.py data/demo --seeds 3
 
 Trains the same quick model (utils.leakage.quick_model) on the same clips and features under the

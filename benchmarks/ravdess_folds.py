@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/ravdess_folds.py ../shared/data/ravdess-speech
-    python benchmarks/ravdess_folds.py ../shared/data/ravdess-speech --recipes seed,course,course+spk-norm --out results.csv
+    python benchmarks/ravdess_folds.py data/ravdess
+    python benchmarks/ravdess_folds.py data/ravdess --recipes seed,course,course+spk-norm --out results.csv
     python benchmarks/ravdess_folds.py /tmp/demo/RAVDESS-demo-synthetic --quick
 
 Six folds, each holding out four actors (EmoBox's RAVDESS folds; on a corpus lacking some
@@ -26,7 +26,7 @@ import time
 def main(argv=None) -> int:
     """Parse the arguments, run the benchmark, print the table; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("corpus", help="RAVDESS folder (e.g. ../shared/data/ravdess-speech or the demo's RAVDESS-demo-synthetic)")
+    parser.add_argument("corpus", help="RAVDESS folder (e.g. data/ravdess or the demo's RAVDESS-demo-synthetic)")
     parser.add_argument("--recipes", default="seed,course,course+spk-norm",
                         help="comma-separated recipes among seed, course, course+spk-norm (default: all three)")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every epoch count by F (default 1)")
