@@ -33,17 +33,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .corpus import EMOTIONS_RAVDESS, label_order
+
 PARTS = ("train", "val", "test")
 """Values of a split Series."""
 
 SPEAKER_COLUMNS = ("corpus", "actor", "gender")
 """Columns the speaker-independent splits need (``random_split`` only needs its ``stratify`` column)."""
 
-EMOTION_ORDER = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+EMOTION_ORDER = tuple(EMOTIONS_RAVDESS)
 """The course's order of emotion classes: RAVDESS's code order (01 neutral ... 08 surprised).
 
-Labels outside it (none in RAVDESS or CREMA-D) follow in alphabetical order.  This is the order of
-:func:`utils.corpus.label_order`.
+Labels outside it (none in RAVDESS or CREMA-D) follow in alphabetical order
+(:func:`utils.corpus.label_order`).
 """
 
 
@@ -54,8 +56,7 @@ Labels outside it (none in RAVDESS or CREMA-D) follow in alphabetical order.  Th
 
 def class_order(labels) -> list:
     """The classes present in ``labels``, in the course's fixed order (:data:`EMOTION_ORDER`)."""
-    present = {str(label) for label in labels}
-    return [e for e in EMOTION_ORDER if e in present] + sorted(present - set(EMOTION_ORDER))
+    return label_order(str(label) for label in labels)
 
 
 class LabelEncoder:
