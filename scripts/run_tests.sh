@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Set everything up, then run the unit tests and execute every notebook with nbval on the
-# synthetic demo corpus (conftest.py forces the demo corpus and headless mode).
-# Extra arguments go to pytest (e.g. -k corpus, or -x).
+# Set everything up, then run the unit tests, the examples in the docstrings of utils/, and
+# execute every notebook with nbval on the synthetic demo corpus (conftest.py forces the demo
+# corpus and headless mode). Extra arguments go to pytest (e.g. -k corpus, or -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=1800 "$@"
+.venv/bin/python -m pytest utils tests notebooks --doctest-modules --nbval-lax --nbval-cell-timeout=1800 "$@"
