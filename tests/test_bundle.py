@@ -187,3 +187,86 @@ def test_save_refuses_inconsistent_parts(tmp_path):
     with pytest.raises(BundleError, match="JSON"):
         save_bundle(folder, dense_model(57), CONFIG, random_scaler(57), LABELS, input_kind="vector", extra={"x": object()})
     assert not folder.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Input kind "stats": pooled frame statistics, an ensemble saved as one file
+# --------------------------------------------------------------------------------------------
+
+STATS_CONFIG = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=40, frame_features=("mfcc", "mel", "prosody"))
+
+
+@pytest.fixture(scope="module")
+def stats_ensemble():
+    """A 2-member course ensemble trained for 2 epochs on random statistics shaped right."""
+    from utils.benchmark import train_course_model
+    from utils.bundle import n_statistics
+
+    n = n_statistics(STATS_CONFIG)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((48, n)).astype("float32") * 3 + 1
+    y = np.arange(48) % 3
+    settings = {"n_models": 2, "max_epochs": 2, "patience": 1, "hidden": (8,), "batch_size": 16}
+    ensemble, scaler, info = train_course_model(X[:36], y[:36], X[36:], y[36:], 3, settings=settings, seed=0)
+    return ensemble, scaler, info, X
+
+
+def test_n_statistics_matches_frame_statistics():
+    from utils.bundle import feature_shape, input_features, n_statistics, n_valid_frames
+    from utils.benchmark import COURSE_CONFIG
+    from utils.features import clip_frames, compute, frame_statistics
+
+    y = (0.1 * np.random.default_rng(0).standard_normal(5000)).astype("float32")
+    X, names = frame_statistics(clip_frames(y, STATS_CONFIG)[None], [n_valid_frames(len(y), STATS_CONFIG)], STATS_CONFIG)
+    assert feature_shape(STATS_CONFIG, "stats") == (len(names),) == (X.shape[1],) == (n_statistics(STATS_CONFIG),)
+    assert n_statistics(COURSE_CONFIG) == 429
+    assert n_valid_frames(len(y), STATS_CONFIG) == 1 + 5000 // STATS_CONFIG.hop_length
+    np.testing.assert_array_equal(input_features(y, STATS_CONFIG, "stats"), X[0])
+    # the frame blocks alone give the same sequence as compute() at training time
+    np.testing.assert_array_equal(clip_frames(y, STATS_CONFIG), compute(y, STATS_CONFIG, frames=True)[1])
+
+
+def test_stats_round_trip_with_an_ensemble(tmp_path, stats_ensemble):
+    from utils.model import ensemble_members
+
+    ensemble, scaler, info, X = stats_ensemble
+    assert len(info["epochs"]) == 2 and all(1 <= e <= 2 for e in info["epochs"]) and info["seconds"] > 0
+    folder = save_bundle(tmp_path / "stats", ensemble, STATS_CONFIG, scaler, LABELS, input_kind="stats", extra={"train": info})
+    b = load_bundle(folder, expected_config=STATS_CONFIG)
+    assert b.input_kind == "stats" and b.feature_shape == (X.shape[1],) and b.info["input_shape"] == [X.shape[1]]
+    assert len(ensemble_members(b.model)) == 2
+    kinds = {type(layer).__name__ for m in ensemble_members(b.model) for layer in m.layers}
+    assert {"GaussianNoise", "Dropout"} <= kinds
+    expected = np.asarray(ensemble(apply_scaler(scaler, X), training=False))
+    members = [np.asarray(m(apply_scaler(scaler, X), training=False)) for m in ensemble_members(ensemble)]
+    np.testing.assert_allclose(expected, np.mean(members, axis=0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(b.predict_proba(X, batch_size=7), expected, rtol=1e-5, atol=1e-7)
+    # the archive alone loads in safe mode too
+    again = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True, compile=False)
+    np.testing.assert_allclose(np.asarray(again(apply_scaler(scaler, X), training=False)), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_stats_bundle_with_a_wrong_scaler_size_is_refused(tmp_path, stats_ensemble):
+    ensemble, scaler, _, X = stats_ensemble
+    n = X.shape[1]
+    folder = save_bundle(tmp_path / "stats", ensemble, STATS_CONFIG, scaler, LABELS, input_kind="stats")
+    rewrite(folder, SCALER_FILE, json.dumps(random_scaler(n - 1)))
+    with pytest.raises(BundleError, match=rf"scaler.json has {n - 1} values but feature_config.json gives {n} frame statistics \(input kind 'stats'\)") as info:
+        load_bundle(folder)
+    assert info.value.file == SCALER_FILE
+    with pytest.raises(BundleError, match=rf"scaler.json has {n - 1} values .* {n} frame statistics"):
+        save_bundle(tmp_path / "bad", ensemble, STATS_CONFIG, random_scaler(n - 1), LABELS, input_kind="stats")
+    # CONFIG has MFCC frames only: 13 x (mean, std, 3 percentiles, 2 delta spreads) = 91 statistics
+    with pytest.raises(BundleError, match=rf"^bundle .*bad: model.keras takes inputs of shape \(batch, {n}\) but feature_config.json gives stats inputs of shape \(batch, 91\)$"):
+        save_bundle(tmp_path / "bad", ensemble, CONFIG, random_scaler(91), LABELS, input_kind="stats")
+
+
+def test_ensemble_model_checks_its_members():
+    from utils.model import ensemble_model
+
+    with pytest.raises(ValueError, match="at least one member"):
+        ensemble_model([])
+    with pytest.raises(ValueError, match="differ in input/output shapes"):
+        ensemble_model([dense_model(4), dense_model(5)])
+    single = ensemble_model([dense_model(4)])
+    assert single.input_shape == (None, 4) and single.output_shape == (None, 3)

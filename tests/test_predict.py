@@ -211,3 +211,63 @@ def test_a_frames_bundle_predicts_clips_and_windows(tmp_path, clips, recording):
     assert len(results) == 4 and len(skipped) == 2
     tl = predict_timeline(recording, folder)
     assert len(tl) == 18 and tl["silent"].sum() == 4
+
+
+STATS_CONFIG = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=100, frame_features=("mfcc", "mel", "prosody"))
+
+
+@pytest.fixture(scope="module")
+def stats_bundle_dir(tmp_path_factory):
+    """An input-kind "stats" bundle: a 2-member ensemble (noise + dropout), scaler fitted on voices."""
+    from utils.bundle import input_features, n_statistics
+    from utils.model import ensemble_model, stats_mlp
+
+    n = n_statistics(STATS_CONFIG)
+    keras.utils.set_random_seed(0)
+    members = [stats_mlp(n, 3, hidden=(8,)) for _ in range(2)]
+    X = np.stack([input_features(load_clip_signal(voice(1.0, f0, seed=i)), STATS_CONFIG, "stats") for i, f0 in enumerate((110, 160, 230))])
+    scaler = {"mean": X.mean(axis=0).tolist(), "scale": np.maximum(X.std(axis=0), 1e-3).tolist()}
+    return save_bundle(tmp_path_factory.mktemp("stats") / "course", ensemble_model(members), STATS_CONFIG, scaler, LABELS, input_kind="stats")
+
+
+def load_clip_signal(y):
+    """A generated signal as the bundle would see it: resampled to 16 kHz (no trimming needed)."""
+    import librosa
+
+    return librosa.resample(y, orig_sr=SR, target_sr=STATS_CONFIG.sr, res_type="soxr_hq")
+
+
+def test_a_stats_bundle_predicts_a_clip_and_a_folder(stats_bundle_dir, clips):
+    from utils.features import clip_frames, frame_statistics
+
+    b = load_bundle(stats_bundle_dir)
+    assert b.input_kind == "stats" and b.feature_shape == (13 * 7 + 2 * 32 + 21,)
+    out = predict_emotion(clips / "clip0.wav", stats_bundle_dir)
+    y = load_clip(clips / "clip0.wav", STATS_CONFIG)
+    n_valid = min(1 + len(y) // STATS_CONFIG.hop_length, STATS_CONFIG.n_frames)
+    stats = frame_statistics(clip_frames(y, STATS_CONFIG)[None], [n_valid], STATS_CONFIG)[0]
+    np.testing.assert_allclose(list(out["probabilities"].values()), b.predict_proba(stats)[0], rtol=1e-5)
+    results, skipped = predict_folder(clips, stats_bundle_dir, progress=False)
+    assert len(results) == 4 and set(skipped["path"].map(lambda p: p.split("/")[-1])) == {"text.wav", "short.wav"}
+    np.testing.assert_allclose(results[LABELS].sum(axis=1), 1.0, rtol=1e-5)
+    row = results[results["path"].str.endswith("clip0.wav")].iloc[0]
+    np.testing.assert_allclose(row[LABELS].to_numpy(float), list(out["probabilities"].values()), rtol=1e-4, atol=1e-6)
+    assert row["emotion"] == out["emotion"]
+
+
+def test_a_stats_bundle_predicts_a_timeline(tmp_path, stats_bundle_dir):
+    from utils.features import trim_silence
+
+    path = tmp_path / "twelve.wav"
+    sf.write(path, np.concatenate([voice(5, 140), quiet(4), voice(3, 210, seed=4)]), SR)
+    tl = predict_timeline(path, stats_bundle_dir, window=3.0, hop=1.0, batch_size=4)
+    assert tl["start"].tolist() == pytest.approx(list(range(10)))
+    assert tl.loc[tl["silent"], "start"].round().astype(int).tolist() == [5, 6]  # quiet 5-9 s
+    voiced = tl[~tl["silent"]]
+    assert voiced["emotion"].isin(LABELS).all()
+    np.testing.assert_allclose(voiced[LABELS].sum(axis=1), 1.0, rtol=1e-5)
+    # the first window equals the statistics of its (trimmed) samples, predicted directly
+    b = load_bundle(stats_bundle_dir)
+    signal = np.concatenate(list(stream_signal(path, STATS_CONFIG.sr)))
+    first = b.predict_proba(b.features(trim_silence(signal[: 3 * STATS_CONFIG.sr], STATS_CONFIG)))[0]
+    np.testing.assert_allclose(tl.loc[0, LABELS].to_numpy(float), first, rtol=1e-4, atol=1e-6)

@@ -23,7 +23,9 @@ Recipes (:data:`RECIPES`):
     429 values), standardised on the training rows, fed to :func:`utils.model.stats_mlp`; an
     ensemble of :data:`COURSE_SETTINGS` ``["n_models"]`` networks with different seeds, each
     stopped early on the validation speakers (:func:`utils.model.train`); the test prediction
-    averages their probabilities.
+    averages their probabilities.  :func:`train_course_model` trains such an ensemble (one fold
+    of the benchmark, or a model to ship): one Keras model, saved as a bundle of input kind
+    ``"stats"`` (:mod:`utils.bundle`); :func:`course_statistics` computes its input.
 ``course+spk-norm``
     The same, after z-scoring every speaker's statistics with that speaker's own mean and
     standard deviation (:func:`utils.splits.speaker_normalize`).  Legitimate only where several
@@ -259,9 +261,42 @@ def prepare_data(table: pd.DataFrame, recipes=RECIPES, *, cache_dir=None, n_jobs
         start = time.perf_counter()
         fs = extract_corpus(paths, COURSE_CONFIG, frames=True, cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
         _check_complete(fs, len(paths), "course")
-        data.course_X, data.course_names = frame_statistics(fs.frames, fs.rows["n_valid_frames"].to_numpy(), COURSE_CONFIG)
+        data.course_X, data.course_names = course_statistics(fs, COURSE_CONFIG)
         data.seconds["course"] = time.perf_counter() - start
     return data
+
+
+def course_statistics(feature_set, config: FeatureConfig = COURSE_CONFIG) -> tuple:
+    """The course recipe's statistics of the rows of a FeatureSet extracted with ``frames=True``.
+
+    :func:`utils.features.frame_statistics` of ``feature_set.frames`` over each row's
+    ``n_valid_frames`` real frames: what :func:`prepare_data` computes, and what a bundle of input
+    kind ``"stats"`` (:mod:`utils.bundle`) recomputes for a new clip.
+
+    Parameters
+    ----------
+    feature_set : utils.features.FeatureSet
+        From ``extract_corpus(paths, config, frames=True)``.
+    config : FeatureConfig
+        The configuration the set was extracted with (default :data:`COURSE_CONFIG`).
+
+    Returns
+    -------
+    X : np.ndarray
+        ``(n_rows, n_statistics)`` float32 (429 columns for :data:`COURSE_CONFIG`).
+    names : list of str
+        Name of every column.
+
+    Examples
+    --------
+    >>> fs = extract_corpus(paths, COURSE_CONFIG, frames=True)     # doctest: +SKIP
+    >>> X, names = course_statistics(fs)                          # doctest: +SKIP
+    """
+    if feature_set.frames is None:
+        raise ValueError("the feature set has no frame sequences: extract it with frames=True")
+    if getattr(feature_set, "config", config) != config:
+        raise ValueError("the feature set was extracted with another FeatureConfig than the one given")
+    return frame_statistics(feature_set.frames, feature_set.rows["n_valid_frames"].to_numpy(), config)
 
 
 def _check_complete(fs, n_clips: int, name: str):
@@ -371,26 +406,92 @@ def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epoch
     -------
     FoldResult
     """
-    from .model import set_determinism, stats_mlp, train
+    from .model import ensemble_members
 
     s = {**COURSE_SETTINGS, **(settings or {})}
     n_models = int(n_models or s["n_models"])
     parts = _parts(split)
-    X = course_features(data, split, spk_norm=spk_norm)
+    X = speaker_normalize(data.course_X, data.speakers) if spk_norm else data.course_X
     tr, va = parts["train"], parts["val"]
     max_epochs = max(1, round(s["max_epochs"] * epochs_scale))
+    ensemble, scaler, info = train_course_model(
+        X[tr], data.y[tr], X[va], data.y[va], data.encoder.n_classes,
+        settings={**s, "max_epochs": max_epochs, "n_models": n_models}, seed=seed,
+    )
+    # The members' probabilities are summed one by one (argmax as the ensemble's average).
     probs = {"val": 0.0, "test": 0.0}
-    epochs, seconds = [], 0.0
+    for member in ensemble_members(ensemble):
+        for p in probs:
+            probs[p] = probs[p] + member.predict(apply_scaler(scaler, X[parts[p]]), verbose=0, batch_size=256)
+    seconds, epochs = info["seconds"], info["epochs"]
+    return FoldResult(probs["test"].argmax(axis=1), probs["val"].argmax(axis=1), seconds, float(np.mean(epochs)), int(tr.sum()), set(data.speakers[tr | va]))
+
+
+def train_course_model(X_train_stats, y_train, X_val_stats, y_val, n_classes: int, *, settings: dict = COURSE_SETTINGS, seed: int = 0):
+    """Train the course recipe's ensemble: what :func:`run_course_fold` does in every fold.
+
+    A scaler is fitted on the training rows only and applied to both parts; then
+    ``settings["n_models"]`` :func:`utils.model.stats_mlp` networks are trained, member ``m``
+    seeded with ``seed + m`` (:func:`utils.model.set_determinism` before building it and as the
+    seed of :func:`utils.model.train`), each stopped early on the validation rows (at most
+    ``settings["max_epochs"]`` epochs, patience ``min(settings["patience"], max_epochs)``).  The
+    members are joined by :func:`utils.model.ensemble_model` into one model averaging their
+    probabilities, which :func:`utils.bundle.save_bundle` saves as one file (input kind
+    ``"stats"``).
+
+    Parameters
+    ----------
+    X_train_stats, X_val_stats : np.ndarray
+        Unscaled statistics (:func:`course_statistics`) of the training and validation clips
+        (validation: held-out *training* speakers, never test speakers).
+    y_train, y_val : array of int
+        Class indices.
+    n_classes : int
+    settings : dict
+        :data:`COURSE_SETTINGS` or overrides of some of its keys.
+    seed : int
+
+    Returns
+    -------
+    ensemble : keras.Model
+        Input ``(batch, n_statistics)`` scaled statistics, output the members' mean probabilities.
+    scaler : sklearn.preprocessing.StandardScaler
+        Fitted on ``X_train_stats``.
+    info : dict
+        ``epochs`` (list, epochs run per member), ``seconds`` (training wall-clock seconds, all
+        members), ``n_models``, ``max_epochs``, ``patience``, ``seed`` and ``settings`` (JSON-ready).
+
+    Examples
+    --------
+    >>> ensemble, scaler, info = train_course_model(X_tr, y_tr, X_va, y_va, 8)     # doctest: +SKIP
+    >>> save_bundle("models/course", ensemble, COURSE_CONFIG, scaler, labels, input_kind="stats")  # doctest: +SKIP
+    """
+    from .model import ensemble_model, set_determinism, stats_mlp, train
+
+    s = {**COURSE_SETTINGS, **(settings or {})}
+    X_tr, X_va = np.asarray(X_train_stats), np.asarray(X_val_stats)
+    if X_tr.ndim != 2 or X_va.ndim != 2 or X_tr.shape[1] != X_va.shape[1]:
+        raise ValueError(f"training and validation statistics must be 2-D with the same columns, not {X_tr.shape} and {X_va.shape}")
+    n_models, max_epochs = int(s["n_models"]), int(s["max_epochs"])
+    if n_models < 1 or max_epochs < 1:
+        raise ValueError(f"n_models and max_epochs must be at least 1, not {n_models} and {max_epochs}")
+    patience = min(s["patience"], max_epochs)
+    scaler = fit_scaler(X_tr)
+    X_tr, X_va = apply_scaler(scaler, X_tr), apply_scaler(scaler, X_va)
+    members, epochs, seconds = [], [], 0.0
     for m in range(n_models):
         set_determinism(seed + m)
-        model = stats_mlp(X.shape[1], data.encoder.n_classes, hidden=s["hidden"], dropout=s["dropout"], input_noise=s["input_noise"], learning_rate=s["learning_rate"])
+        model = stats_mlp(X_tr.shape[1], n_classes, hidden=s["hidden"], dropout=s["dropout"], input_noise=s["input_noise"], learning_rate=s["learning_rate"])
         start = time.perf_counter()
-        _, n = train(model, X[tr], data.y[tr], X[va], data.y[va], epochs=max_epochs, batch_size=s["batch_size"], class_weight=s["class_weight"], patience=min(s["patience"], max_epochs), seed=seed + m)
+        _, n = train(model, X_tr, y_train, X_va, y_val, epochs=max_epochs, batch_size=s["batch_size"], class_weight=s["class_weight"], patience=patience, seed=seed + m)
         seconds += time.perf_counter() - start
-        epochs.append(n)
-        for p in probs:
-            probs[p] = probs[p] + model.predict(X[parts[p]], verbose=0, batch_size=256)
-    return FoldResult(probs["test"].argmax(axis=1), probs["val"].argmax(axis=1), seconds, float(np.mean(epochs)), int(tr.sum()), set(data.speakers[tr | va]))
+        epochs.append(int(n))
+        members.append(model)
+    info = {
+        "epochs": epochs, "seconds": seconds, "n_models": n_models, "max_epochs": max_epochs, "patience": int(patience), "seed": int(seed),
+        "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()},
+    }
+    return ensemble_model(members, name="course_ensemble"), scaler, info
 
 
 # --------------------------------------------------------------------------------------------

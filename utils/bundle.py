@@ -29,6 +29,13 @@ Input kinds
     The model takes frame sequences ``(batch, config.n_frames, config.n_frame_features)``; the
     scaler has ``n_frame_features`` entries, applied to every frame (as
     :func:`utils.splits.apply_scaler` does).
+``"stats"``
+    The model takes pooled statistics of the frame sequence ``(batch, n_stats)``:
+    :func:`utils.features.frame_statistics` of the clip's frames (the real, unpadded frames
+    only), as the course recipe of :mod:`utils.benchmark` trains on; ``n_stats`` follows from the
+    configuration (:func:`n_statistics`, 429 for :data:`utils.benchmark.COURSE_CONFIG`).  The
+    scaler has ``n_stats`` entries.  The model may be an ensemble
+    (:func:`utils.model.ensemble_model`), saved as one ``.keras`` file.
 
 Examples
 --------
@@ -53,7 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import FeatureConfig, compute
+from .features import FeatureConfig, clip_frames, compute, frame_statistics
 
 FORMAT = "ser-course-model-bundle"
 """Value of ``bundle.json``'s ``format`` field."""
@@ -69,8 +76,8 @@ INFO_FILE = "bundle.json"
 CONTENT_FILES = (MODEL_FILE, CONFIG_FILE, SCALER_FILE, LABELS_FILE)
 """The files whose checksums ``bundle.json`` lists."""
 
-INPUT_KINDS = ("vector", "frames")
-"""What a model takes: pooled clip vectors or frame sequences."""
+INPUT_KINDS = ("vector", "frames", "stats")
+"""What a model takes: pooled clip vectors, frame sequences or pooled statistics of the frames."""
 
 
 class BundleError(ValueError):
@@ -104,12 +111,55 @@ def sha256_file(path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def statistics_names(config: FeatureConfig) -> list:
+    """Names of the values of :func:`utils.features.frame_statistics` for ``config`` (no audio needed).
+
+    Exact: ``frame_statistics`` builds its column names from the configuration alone, so calling
+    it on an empty batch gives them without computing anything.
+    """
+    empty = np.zeros((0, *config.frame_shape), dtype=np.float32)
+    return frame_statistics(empty, np.zeros(0, dtype=int), config)[1]
+
+
+def n_statistics(config: FeatureConfig) -> int:
+    """Length of the statistics vector of input kind ``"stats"`` (429 for the course recipe)."""
+    return len(statistics_names(config))
+
+
+def n_valid_frames(n_samples: int, config: FeatureConfig) -> int:
+    """Real (unpadded) frames of the sequence of a signal of ``n_samples`` samples.
+
+    The same count as ``FeatureSet.rows["n_valid_frames"]`` of :func:`utils.features.extract_corpus`:
+    ``1 + n_samples // hop_length`` STFT frames, at most ``n_frames``.
+    """
+    return int(min(1 + int(n_samples) // config.hop_length, config.n_frames))
+
+
+def input_features(y, config: FeatureConfig, input_kind: str) -> np.ndarray:
+    """Unscaled model input of one signal for an input kind (see the module docstring).
+
+    ``"vector"``: :func:`utils.features.compute`'s clip vector; ``"frames"``: the frame sequence;
+    ``"stats"``: :func:`utils.features.frame_statistics` of the frame sequence over its
+    :func:`n_valid_frames` real frames.  ``y`` is a trimmed signal at ``config.sr``.
+    """
+    if input_kind == "vector":
+        return compute(y, config, frames=False)[0]
+    if input_kind == "frames":
+        return compute(y, config, frames=True)[1]
+    if input_kind == "stats":
+        sequence = clip_frames(y, config)  # only the frame blocks are computed
+        return frame_statistics(sequence[None], [n_valid_frames(len(y), config)], config)[0][0]
+    raise ValueError(f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
+
+
 def feature_shape(config: FeatureConfig, input_kind: str) -> tuple:
-    """Shape of one clip's model input: ``(vector_size,)`` or ``(n_frames, n_frame_features)``."""
+    """Shape of one clip's model input: ``(vector_size,)``, ``(n_frames, n_frame_features)`` or ``(n_stats,)``."""
     if input_kind == "vector":
         return (config.vector_size,)
     if input_kind == "frames":
         return tuple(config.frame_shape)
+    if input_kind == "stats":
+        return (n_statistics(config),)
     raise ValueError(f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
 
 
@@ -177,7 +227,7 @@ def _consistency_problems(config, input_kind, n_scaler, labels, model_input, n_o
     """Messages ``(file, problem)`` for every disagreement between the parts of a bundle."""
     problems = []
     size = _scaler_size(config, input_kind)
-    what = "features" if input_kind == "vector" else "features per frame"
+    what = {"vector": "features", "frames": "features per frame", "stats": "frame statistics"}[input_kind]
     if n_scaler != size:
         problems.append((SCALER_FILE, f"{SCALER_FILE} has {n_scaler} values but {CONFIG_FILE} gives {size} {what} (input kind {input_kind!r})"))
     expected = feature_shape(config, input_kind)
@@ -214,7 +264,7 @@ class Bundle:
         The training scaler (float64).
     labels : list of str
         Class names in the model's output order.
-    input_kind : {"vector", "frames"}
+    input_kind : {"vector", "frames", "stats"}
     info : dict
         The content of ``bundle.json`` (creation info, checksums, ``extra``).
     """
@@ -253,13 +303,28 @@ class Bundle:
         return feature_shape(self.config, self.input_kind)
 
     def features(self, y) -> np.ndarray:
-        """Unscaled model input of one signal at ``config.sr`` (vector or frame sequence).
+        """Unscaled model input of one signal at ``config.sr`` (vector, frame sequence or statistics).
 
-        Uses :func:`utils.features.compute`, exactly as at training time.  The signal must already
-        be read and trimmed as :func:`utils.features.load_clip` does.
+        Uses :func:`input_features` (:func:`utils.features.compute`, and for ``"stats"``
+        :func:`utils.features.frame_statistics`), exactly as at training time.  The signal must
+        already be read and trimmed as :func:`utils.features.load_clip` does.
         """
-        vector, sequence = compute(y, self.config, frames=self.input_kind == "frames")
-        return vector if self.input_kind == "vector" else sequence
+        return input_features(y, self.config, self.input_kind)
+
+    def feature_set_inputs(self, feature_set) -> np.ndarray:
+        """Unscaled model inputs of the rows of a :class:`utils.features.FeatureSet` of ``config``.
+
+        ``"vector"``: ``fs.X``; ``"frames"``: ``fs.frames``; ``"stats"``: the statistics of
+        ``fs.frames`` over ``fs.rows["n_valid_frames"]``.  The set must have been extracted with
+        ``frames=True`` for the last two.
+        """
+        if self.input_kind == "vector":
+            return feature_set.X
+        if feature_set.frames is None:
+            raise ValueError(f"input kind {self.input_kind!r} needs frame sequences: extract the features with frames=True")
+        if self.input_kind == "frames":
+            return feature_set.frames
+        return frame_statistics(feature_set.frames, feature_set.rows["n_valid_frames"].to_numpy(), self.config)[0]
 
     def _batch(self, features) -> np.ndarray:
         X = np.asarray(features)
@@ -352,7 +417,7 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
         ``mean`` and ``scale`` lists.
     labels : sequence of str or utils.splits.LabelEncoder
         Class names in the order of the model's outputs.
-    input_kind : {"vector", "frames"}
+    input_kind : {"vector", "frames", "stats"}
         What the model takes (see the module docstring).
     extra : dict, optional
         Anything JSON-serialisable to keep in ``bundle.json`` (training data, scores, ...).

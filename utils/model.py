@@ -552,3 +552,64 @@ def train_fixed(
     )
     history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
     return history, len(history.get("loss", []))
+
+
+# --------------------------------------------------------------------------------------------
+# Ensembles as one model
+# --------------------------------------------------------------------------------------------
+
+
+def ensemble_model(models, *, name: str = "ensemble") -> keras.Model:
+    """One Keras model averaging the softmax outputs of several trained networks.
+
+    The members become nested models named ``member_1``, ``member_2``, ... (they share their
+    layers and weights with the models given, which are left unchanged); the output is
+    ``keras.layers.Average`` of their outputs, so the whole ensemble is saved as ONE ``.keras``
+    file that loads with ``keras.saving.load_model(..., safe_mode=True)`` (no lambdas, only
+    built-in and registered layers).  Members' training-only layers (``GaussianNoise``,
+    ``Dropout``) stay inactive when the ensemble is called with ``training=False`` or through
+    ``predict``.  A single member is wrapped as it is (no averaging layer).
+
+    Parameters
+    ----------
+    models : sequence of keras.Model
+        Trained networks with one input and one output, all of the same input and output shape.
+    name : str
+        Name of the ensemble model.
+
+    Returns
+    -------
+    keras.Model
+        Not compiled (for inference and saving); input as the members', output
+        ``(batch, n_classes)``, the mean of the members' probabilities.
+
+    Examples
+    --------
+    >>> ensemble = ensemble_model([model_a, model_b])       # doctest: +SKIP
+    >>> ensemble.save("models/course/model.keras")           # doctest: +SKIP
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("models is empty: an ensemble needs at least one member")
+    shapes = set()
+    for i, m in enumerate(models):
+        if not isinstance(m, keras.Model):
+            raise ValueError(f"member {i + 1} is a {type(m).__name__}, not a keras.Model")
+        if isinstance(m.input_shape, list) or isinstance(m.output_shape, list):
+            raise ValueError(f"member {i + 1} must have exactly one input and one output")
+        shapes.add((tuple(m.input_shape[1:]), tuple(m.output_shape[1:])))
+    if len(shapes) != 1:
+        raise ValueError(f"members differ in input/output shapes: {sorted(shapes)}")
+    (input_shape, _), = shapes
+    # Re-wrapped under unique names: layer names must be unique inside the ensemble.
+    members = [keras.Model(m.input, m.output, name=f"member_{i}") for i, m in enumerate(models, start=1)]
+    first = models[0].layers[0] if models[0].layers else None
+    inputs = keras.Input(shape=input_shape, name=first.name if isinstance(first, layers.InputLayer) else "input")
+    outputs = [member(inputs) for member in members]
+    output = outputs[0] if len(outputs) == 1 else layers.Average(name="average")(outputs)
+    return keras.Model(inputs, output, name=name)
+
+
+def ensemble_members(ensemble: keras.Model) -> list:
+    """The member networks of a model built by :func:`ensemble_model` (also after loading)."""
+    return [layer for layer in ensemble.layers if isinstance(layer, keras.Model)]

@@ -2,7 +2,8 @@
 
 The features are computed exactly as at training time: every function reads the
 :class:`~utils.features.FeatureConfig` stored in the bundle and uses
-:func:`utils.features.load_clip` / :func:`utils.features.compute` with it.
+:func:`utils.features.load_clip` / :func:`utils.features.compute` with it (and, for bundles of
+input kind ``"stats"``, :func:`utils.features.frame_statistics` of the frame sequences).
 
 :func:`predict_emotion`
     One file: the emotion, its probability and all class probabilities.
@@ -40,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from .audio import AudioError, audio_info
-from .bundle import Bundle, BundleError, load_bundle
-from .features import compute, extract_corpus, load_clip, trim_silence
+from .bundle import INPUT_KINDS, Bundle, BundleError, input_features, load_bundle
+from .features import extract_corpus, load_clip, trim_silence
 from .sources import PROJECT_ROOT
 
 DEFAULT_BUNDLE = PROJECT_ROOT / "models" / "demo"
@@ -263,15 +264,17 @@ def predict_folder(paths_or_folder, bundle=None, *, progress: bool = True, batch
     """
     files = audio_files(paths_or_folder)
     b = get_bundle(bundle, background=True)
-    frames = b.input_kind == "frames"
+    frames = b.input_kind in ("frames", "stats")
     with _blas_single_thread():
         fs = extract_corpus([str(p) for p in files], b.config, frames=frames, n_jobs=auto_jobs(len(files)) if n_jobs is None else n_jobs, cache_dir=False, progress=progress)
+        # "stats": frame statistics of all clips, computed while the model may still be loading
+        inputs = b.feature_set_inputs(fs) if len(fs) else None
     columns = ["path", "emotion", "confidence", *b.labels]
     skipped = fs.skipped[["path", "reason"]].reset_index(drop=True)
     b.model  # wait for the model loading in the background (raises BundleError if it is bad)
     if not len(fs):
         return pd.DataFrame(columns=columns), skipped
-    probabilities = b.predict_proba(fs.frames if frames else fs.X, batch_size=batch_size)
+    probabilities = b.predict_proba(inputs, batch_size=batch_size)
     best = probabilities.argmax(axis=1)
     results = pd.DataFrame({"path": fs.rows["path"].to_numpy(), "emotion": np.asarray(b.labels, dtype=object)[best], "confidence": probabilities[np.arange(len(best)), best].astype(float)})
     for j, label in enumerate(b.labels):
@@ -337,13 +340,16 @@ def _rms_db(y: np.ndarray) -> float:
     return float(10 * np.log10(np.mean(np.square(y, dtype=np.float64)) + 1e-20))
 
 
-def _window_features(segment: np.ndarray, starts, length: int, config, frames: bool, silence_db: float):
+def _window_features(segment: np.ndarray, starts, length: int, config, input_kind: str, silence_db: float):
     """Features of windows ``segment[s : s + length]``; ``None`` for silent ones.
 
     Each window is trimmed as :func:`utils.features.load_clip` trims a clip
-    (:func:`utils.features.trim_silence`), then
-    :func:`utils.features.compute` runs on it.  Returns ``(features list, rms_db list)``.
+    (:func:`utils.features.trim_silence`), then the bundle's input features are computed on it
+    (:func:`utils.bundle.input_features`: vector, frame sequence or frame statistics).  Returns
+    ``(features list, rms_db list)``.
     """
+    if input_kind not in INPUT_KINDS:
+        raise ValueError(f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
     out, levels = [], []
     with _blas_single_thread():
         for s in starts:
@@ -357,8 +363,7 @@ def _window_features(segment: np.ndarray, starts, length: int, config, frames: b
             if len(y) < config.n_fft:
                 out.append(None)
                 continue
-            vector, sequence = compute(y, config, frames=frames)
-            out.append(sequence if frames else vector)
+            out.append(input_features(y, config, input_kind))
     return out, levels
 
 
@@ -367,10 +372,10 @@ class _WindowRunner:
 
     MIN_PARALLEL = 64
 
-    def __init__(self, config, frames: bool, silence_db: float, n_jobs: int):
+    def __init__(self, config, input_kind: str, silence_db: float, n_jobs: int):
         import joblib
 
-        self.config, self.frames, self.silence_db = config, frames, silence_db
+        self.config, self.input_kind, self.silence_db = config, input_kind, silence_db
         if n_jobs is None:
             n_jobs = 1 if joblib.cpu_count() <= 2 else -1
         self.n_workers = max(1, joblib.effective_n_jobs(n_jobs))
@@ -385,7 +390,7 @@ class _WindowRunner:
 
     def run(self, segment: np.ndarray, starts: list, length: int):
         if self.n_workers <= 1 or len(starts) < self.MIN_PARALLEL:
-            return _window_features(segment, starts, length, self.config, self.frames, self.silence_db)
+            return _window_features(segment, starts, length, self.config, self.input_kind, self.silence_db)
         import joblib
 
         if self._parallel is None:
@@ -397,7 +402,7 @@ class _WindowRunner:
             if not len(part):
                 continue
             lo, hi = int(part[0]), int(part[-1]) + length
-            tasks.append(joblib.delayed(_window_features)(segment[lo:hi].copy(), (part - lo).tolist(), length, self.config, self.frames, self.silence_db))
+            tasks.append(joblib.delayed(_window_features)(segment[lo:hi].copy(), (part - lo).tolist(), length, self.config, self.input_kind, self.silence_db))
         features, levels = [], []
         for f, lv in self._parallel(tasks):
             features += f
@@ -479,7 +484,6 @@ def predict_timeline(
     length = int(round(window * sr))
     if length < config.n_fft:
         raise ValueError(f"window={window} s is shorter than the analysis window n_fft={config.n_fft} samples at {sr} Hz")
-    frames = b.input_kind == "frames"
     bar = _seconds_bar(path, progress)
     rows = []
     buffer = np.zeros(0, dtype=np.float32)
@@ -489,7 +493,7 @@ def predict_timeline(
     def start_of(i: int) -> int:
         return int(round(i * hop * sr))
 
-    with _WindowRunner(config, frames, silence_db, n_jobs) as runner:
+    with _WindowRunner(config, b.input_kind, silence_db, n_jobs) as runner:
         for block in stream_signal(path, sr, block_seconds=block_seconds):
             buffer = np.concatenate([buffer, block]) if len(buffer) else block
             end = buffer_start + len(buffer)
