@@ -369,20 +369,6 @@ def run_seed_fold(data: BenchmarkData, split, *, epochs_scale: float = 1.0, seed
     return FoldResult(pred["test"], pred["val"], seconds, float(n_epochs), int(train_rows.sum()), set(data.speakers[clip[train_rows]]))
 
 
-def course_features(data: BenchmarkData, split, *, spk_norm: bool) -> np.ndarray:
-    """The course statistics of every clip, standardised for one fold.
-
-    With ``spk_norm`` each speaker's rows are first z-scored with that speaker's own statistics
-    (:func:`utils.splits.speaker_normalize`, no labels); then a scaler fitted on the fold's
-    training rows standardises all rows.
-    """
-    X = data.course_X
-    if spk_norm:
-        X = speaker_normalize(X, data.speakers)
-    scaler = fit_scaler(X[_parts(split)["train"]])
-    return apply_scaler(scaler, X)
-
-
 def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epochs_scale: float = 1.0, n_models: int | None = None, seed: int = 0, settings: dict | None = None) -> FoldResult:
     """Train and apply the course recipe on one fold: an early-stopped ensemble of :func:`stats_mlp`.
 

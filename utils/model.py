@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 
@@ -41,6 +42,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402  (after the environment variables above)
 from keras import layers, ops  # noqa: E402
+
+# TensorFlow's Python logger warns about function retracing when several small models predict in
+# turn (an ensemble, a notebook comparing models); harmless, and noise for a learner.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 SERIAL_PACKAGE = "ser_course"
 """Package name under which the custom layers are registered for (safe) model loading."""

@@ -142,19 +142,23 @@ def audio_files(paths_or_folder) -> list:
 
 
 PARALLEL_MIN_FILES = 300
-"""Fewest files for which :func:`auto_jobs` starts worker processes (on more than 2 cores)."""
+"""Fewest files for which :func:`auto_jobs` starts worker processes."""
 
 
-def auto_jobs(n_items: int) -> int:
+def auto_jobs(n_items: int, *, costly: bool = False) -> int:
     """Worker processes worth starting for ``n_items`` files: 1 (this process) or -1 (all cores).
 
-    1 on machines with at most 2 cores (one core computes, the other loads the model) and for
-    fewer than :data:`PARALLEL_MIN_FILES` files (start-up would cost more than it saves).
+    1 for fewer than :data:`PARALLEL_MIN_FILES` files (start-up would cost more than it saves),
+    and on machines with at most 2 cores (one core computes, the other loads the model) unless
+    the features are ``costly`` per clip (the ``"stats"`` input kind tracks pitch in every frame:
+    on 2 cores a second process then pays for its start-up, 79 -> 98 clips/s on RAVDESS).
     """
     import joblib
 
     cores = joblib.cpu_count()  # respects CPU affinity and container quotas
-    return -1 if cores > 2 and n_items >= PARALLEL_MIN_FILES else 1
+    if n_items < PARALLEL_MIN_FILES or cores < 2:
+        return 1
+    return -1 if cores > 2 or costly else 1
 
 
 def _blas_single_thread():
@@ -221,7 +225,9 @@ def predict_folder(paths_or_folder, bundle=None, *, progress: bool = True, batch
     computed, the model (and TensorFlow, a few seconds) loads in a background thread.
 
     How many processes compute the features (``n_jobs=None``, see :func:`auto_jobs`): on a
-    2-core machine the calling process does it alone (one BLAS thread) while the model loads.
+    2-core machine the calling process does it alone (one BLAS thread) while the model loads,
+    except for the ``"stats"`` kind, whose per-frame pitch tracking makes a second process pay
+    (RAVDESS: 18.2 s alone, 14.0-14.8 s with two, 97-103 clips/s).
     Measured with ``benchmarks/inference.py`` on RAVDESS (1,440 FLAC clips, 2 cores shared with
     other work), whole command included: in-process 11.2-11.9 s (121-129 clips/s, 12 CPU s);
     2 worker processes 8.9-15.7 s (92-162 clips/s, 14-15 CPU s: each worker's start-up and
@@ -266,7 +272,7 @@ def predict_folder(paths_or_folder, bundle=None, *, progress: bool = True, batch
     b = get_bundle(bundle, background=True)
     frames = b.input_kind in ("frames", "stats")
     with _blas_single_thread():
-        fs = extract_corpus([str(p) for p in files], b.config, frames=frames, n_jobs=auto_jobs(len(files)) if n_jobs is None else n_jobs, cache_dir=False, progress=progress)
+        fs = extract_corpus([str(p) for p in files], b.config, frames=frames, n_jobs=auto_jobs(len(files), costly=b.input_kind == "stats") if n_jobs is None else n_jobs, cache_dir=False, progress=progress)
         # "stats": frame statistics of all clips, computed while the model may still be loading
         inputs = b.feature_set_inputs(fs) if len(fs) else None
     columns = ["path", "emotion", "confidence", *b.labels]
