@@ -392,8 +392,6 @@ def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epoch
     -------
     FoldResult
     """
-    from .model import ensemble_members
-
     s = {**COURSE_SETTINGS, **(settings or {})}
     n_models = int(n_models or s["n_models"])
     parts = _parts(split)
@@ -404,13 +402,8 @@ def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epoch
         X[tr], data.y[tr], X[va], data.y[va], data.encoder.n_classes,
         settings={**s, "max_epochs": max_epochs, "n_models": n_models}, seed=seed,
     )
-    # The members' probabilities are summed one by one (argmax as the ensemble's average).
-    probs = {"val": 0.0, "test": 0.0}
-    for member in ensemble_members(ensemble):
-        for p in probs:
-            probs[p] = probs[p] + member.predict(apply_scaler(scaler, X[parts[p]]), verbose=0, batch_size=256)
-    seconds, epochs = info["seconds"], info["epochs"]
-    return FoldResult(probs["test"].argmax(axis=1), probs["val"].argmax(axis=1), seconds, float(np.mean(epochs)), int(tr.sum()), set(data.speakers[tr | va]))
+    pred = {p: ensemble.predict(apply_scaler(scaler, X[parts[p]]), verbose=0, batch_size=256).argmax(axis=1) for p in ("val", "test")}
+    return FoldResult(pred["test"], pred["val"], info["seconds"], float(np.mean(info["epochs"])), int(tr.sum()), set(data.speakers[tr | va]))
 
 
 def train_course_model(X_train_stats, y_train, X_val_stats, y_val, n_classes: int, *, settings: dict = COURSE_SETTINGS, seed: int = 0):
