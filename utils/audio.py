@@ -132,25 +132,36 @@ def load_audio(
     >>> y, sr = load_audio("data/demo/RAVDESS-demo-synthetic/Actor_01/03-01-05-02-01-01-01.wav", sr=16000)  # doctest: +SKIP
     """
     path = Path(path)
-    info = audio_info(path)
-    reason = _wav_truncation(path)
-    if reason:
-        raise AudioError(path, reason)
-    native = info["sample_rate"]
-    start = int(round(offset * native))
-    stop = None if duration is None else start + int(round(duration * native))
+    if not path.is_file():
+        raise AudioError(path, "file not found")
     try:
-        data, native = sf.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
-    except Exception as exc:
-        raise AudioError(path, f"cannot be decoded ({_short(exc, path)})") from None
+        handle = sf.SoundFile(str(path))
+    except Exception as exc:  # libsndfile raises several types for foreign files
+        raise AudioError(path, f"not readable as audio ({_short(exc, path)})") from None
+    with handle:  # one open serves the header, the checks and the decoding
+        if handle.format == "WAV":
+            reason = _wav_truncation(path)
+            if reason:
+                raise AudioError(path, reason)
+        native = int(handle.samplerate)
+        start = int(round(offset * native))
+        n_read = -1 if duration is None else int(round(duration * native))
+        try:
+            if start:
+                handle.seek(min(start, handle.frames))
+            data = handle.read(n_read, dtype="float32", always_2d=False)
+        except Exception as exc:
+            raise AudioError(path, f"cannot be decoded ({_short(exc, path)})") from None
+        integer_samples = handle.subtype.startswith(("PCM", "ULAW", "ALAW", "DPCM", "DWVW")) or handle.format == "FLAC"
     if data.shape[0] == 0:
         raise AudioError(path, "holds no audio samples" + (f" after {offset:.2f} s" if offset else ""))
-    y = data.T  # (channels, n)
     if mono:
-        y = y.mean(axis=0)
-    if not np.all(np.isfinite(y)):
+        y = data if data.ndim == 1 else data.mean(axis=1)
+    else:
+        y = data[None, :] if data.ndim == 1 else data.T  # (channels, n)
+    if not integer_samples and not np.all(np.isfinite(y)):  # integer formats cannot hold NaN
         raise AudioError(path, "contains NaN or infinite sample values")
-    if check_silence and float(np.max(np.abs(y))) < SILENCE_PEAK:
+    if check_silence and max(float(y.max()), -float(y.min())) < SILENCE_PEAK:
         raise AudioError(path, "silent (peak below -70 dBFS)")
     if sr is not None and sr != native:
         import librosa

@@ -54,12 +54,12 @@ def active_mask(y: np.ndarray, *, top_db: float = ACTIVE_TOP_DB, frame_length: i
 
 def signal_power(y: np.ndarray, *, active_only: bool = True, top_db: float = ACTIVE_TOP_DB) -> float:
     """Mean power (mean of squared samples) of ``y``, over its active parts by default."""
-    y = np.asarray(y, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float32)
     if active_only:
-        mask = active_mask(y.astype(np.float32), top_db=top_db)
+        mask = active_mask(y, top_db=top_db)
         if mask.any():
             y = y[mask]
-    return float(np.mean(y**2)) if y.size else 0.0
+    return float(np.dot(y, y)) / y.size if y.size else 0.0
 
 
 def add_noise(y: np.ndarray, snr_db: float, rng=None, *, active_only: bool = True) -> np.ndarray:
@@ -88,7 +88,8 @@ def add_noise(y: np.ndarray, snr_db: float, rng=None, *, active_only: bool = Tru
     if p_signal == 0.0:
         return y.copy()
     p_noise = p_signal / (10.0 ** (snr_db / 10.0))
-    noise = _as_rng(rng).standard_normal(len(y)) * np.sqrt(p_noise)
+    noise = _as_rng(rng).standard_normal(len(y), dtype=np.float32)
+    noise *= np.float32(np.sqrt(p_noise))
     return (y + noise).astype(y.dtype, copy=False)
 
 

@@ -118,7 +118,7 @@ from .sources import derived_dir
 if TYPE_CHECKING:  # pandas is imported where it is used, keeping `import utils.features` light
     import pandas as pd
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 """Version of the computation; part of every fingerprint, raised when the formulas change."""
 
 RES_TYPE = "soxr_hq"
