@@ -410,6 +410,17 @@ def test_parallel_matches_serial_and_cache_can_be_disabled(clips, tmp_path, monk
     assert serial.n_computed == 8 and len(serial) == 24
 
 
+def test_joblib_parallel_still_works_after_a_shared_run(clips, monkeypatch):
+    """extract_corpus's worker is joblib's reusable executor, so joblib.Parallel can reuse it."""
+    import joblib
+
+    import utils.features as features
+
+    monkeypatch.setattr(features, "MIN_FILES_PER_WORKER", 1)
+    extract_corpus(clips * 3, FeatureConfig(), n_jobs=2, cache_dir=False, progress=False)
+    assert joblib.Parallel(n_jobs=2)(joblib.delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
+
+
 def test_shared_run_returns_every_batch_once(clips, monkeypatch):
     """The calling process and a worker share the batches; each comes back exactly once."""
     import time

@@ -1268,9 +1268,11 @@ def _shared_run(batches, config, frames, n_remote: int):
     """
     from collections import deque
 
-    from joblib.externals.loky import get_reusable_executor
+    from joblib.executor import get_memmapping_executor
 
-    executor = get_reusable_executor(max_workers=n_remote)
+    # joblib's own factory of loky's reusable executor, so that a later joblib.Parallel in the
+    # same process finds the executor it expects (loky's bare one lacks joblib's bookkeeping)
+    executor = get_memmapping_executor(n_remote)
     queue = deque(enumerate(batches))
     running: dict = {}  # future -> batch index, in submission order
     done: set = set()
