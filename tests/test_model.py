@@ -113,3 +113,31 @@ def test_train_checks_its_inputs():
         train(model, X_tr, y_tr, X_val[:0], y_val[:0], epochs=1)
     with pytest.raises(ValueError, match="y_train"):
         train(model, X_tr, y_tr + 5, X_val, y_val, epochs=1)
+
+
+def test_mixup_training_blends_rows_and_labels_and_is_reproducible():
+    from utils.model import MixupBatches, stats_mlp
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6)).astype("float32")
+    y = np.arange(40) % 3
+    eye = np.eye(3, dtype="float32")
+    batches = MixupBatches(X, eye[y], batch_size=16, alpha=0.4, seed=1)
+    assert len(batches) == 3
+    x0, t0 = batches[0]
+    assert x0.shape == (16, 6) and t0.shape == (16, 3)
+    np.testing.assert_allclose(t0.sum(axis=1), 1, atol=1e-6)
+    assert (t0.max(axis=1) < 1).any()  # some labels are blends of two classes
+    weights = []
+    for _ in range(2):
+        set_determinism(5)
+        model = stats_mlp(6, 3, hidden=(8,))
+        history, epochs = train(model, X[:30], y[:30], X[30:], y[30:], epochs=3, patience=3, seed=5, class_weight=False, mixup=0.2)
+        weights.append(model.get_weights())
+        assert epochs == 3 and {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(history)
+    for wa, wb in zip(*weights):
+        np.testing.assert_array_equal(wa, wb)
+    with pytest.raises(ValueError, match="class_weight"):
+        train(stats_mlp(6, 3, hidden=(8,)), X[:30], y[:30], X[30:], y[30:], epochs=1, mixup=0.2)
+    with pytest.raises(ValueError, match="mixup"):
+        train(stats_mlp(6, 3, hidden=(8,)), X[:30], y[:30], X[30:], y[30:], epochs=1, mixup=-1.0)
