@@ -8,10 +8,11 @@ Usage::
 
 Six folds, each holding out four actors (EmoBox's RAVDESS folds; on a corpus lacking some
 actors, each fold keeps the actors present and empty folds are dropped; ``--folds auto`` uses
-speaker-stratified k-fold instead).  In each fold, validation speakers are drawn from the training
-actors (never the test fold); early stopping uses them only.  Prints per-fold and mean ± sd test
-accuracy (WA), unweighted average recall (UAR), macro F1, training seconds and epochs, the chance
-level and the gain over the seed recipe from this one run.  Features are cached in a temporary
+speaker-stratified k-fold instead).  In each fold the course recipes deal the training actors
+into five groups and stop each ensemble member early on a different group (never on the test
+fold), whose out-of-fold accuracy is printed as the validation figure.  Prints per-fold and
+mean ± sd test accuracy (WA), unweighted average recall (UAR), macro F1, training seconds and
+epochs, the chance level and the gain over the seed recipe from this one run.  Features are cached in a temporary
 folder unless --cache-dir is given; nothing is written to the repository unless --out says so.
 The logic lives in utils/benchmark.py.
 """
@@ -32,8 +33,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every epoch count by F (default 1)")
     parser.add_argument("--folds", choices=("emobox", "auto"), default="emobox", help="EmoBox's fixed folds (default) or speaker k-fold")
     parser.add_argument("--quick", action="store_true", help="smoke test: epochs x0.1, first 2 folds, 2 networks per ensemble")
-    parser.add_argument("--val-speakers", type=int, default=4, help="validation speakers per fold, from the training actors (default 4)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the validation draws and the models (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the validation groups and the models (default 0)")
     parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: a temporary folder)")
     parser.add_argument("--out", default=None, help="write the per-fold results as CSV here")
     args = parser.parse_args(argv)
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     results = run_benchmark(
         args.corpus, recipes, folds=args.folds, epochs_scale=args.epochs_scale, quick=args.quick,
-        cache_dir=args.cache_dir, n_val=args.val_speakers, seed=args.seed, log=lambda line: print(line, flush=True),
+        cache_dir=args.cache_dir, seed=args.seed, log=lambda line: print(line, flush=True),
     )
     print()
     print(format_table(results))

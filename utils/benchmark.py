@@ -2,30 +2,35 @@
 
 The protocol is EmoBox's (Ma et al. 2024) for RAVDESS: six folds, each holding out four actors
 (:data:`EMOBOX_RAVDESS_FOLDS`), so every actor is a test speaker exactly once and every test
-speaker is unseen.  In each fold a few *validation* speakers (:func:`benchmark_folds`, default 4,
-gender-balanced, seeded) are taken from the fold's training actors, never from its test actors:
-early stopping and every choice of settings look at them only.  Scalers, and the statistics of
-per-speaker normalisation of training speakers, come from training rows only; the statistics of
-a test speaker come from that speaker's own unlabelled clips.
+speaker is unseen.  Validation speakers always come from the fold's training actors, never from
+its test actors: the course recipes deal the 20 training actors into five gender-balanced groups
+and stop each ensemble member early on a different group (:func:`train_course_cv`), and the
+members' out-of-fold predictions on those groups are the figure every choice of settings looked
+at.  Scalers, and the statistics of per-speaker normalisation of training speakers, come from
+training rows only; the statistics of a test speaker come from that speaker's own unlabelled
+clips.
 
 Recipes (:data:`RECIPES`):
 
 ``seed``
     The seed tutorial as its README describes it: 2.5 s from 0.6 s at 22,050 Hz, no trimming,
     180 pooled values (40 MFCC + 12 chroma + 128 mel means, :data:`SEED_CONFIG`), one noisy copy
-    ``y + 0.035 max|y| N(0, 1)`` per training clip (``Augmentation("peak_noise", 0.035)``), a
+    ``y + 0.035 max|y| N(0, 1)`` per training clip (``Augmentation("peak_noise", 0.035)``;
+    all the fold's training actors, since the recipe uses no validation data), a
     StandardScaler on the training rows, :func:`utils.model.seed_conv1d` trained with Adam, batch
     64, 50 epochs, no early stopping, learning rate x0.4 after 2 epochs without a lower
     *training* loss (:func:`utils.model.train_fixed`).
 ``course``
     Pooled statistics of the frame sequences of :data:`COURSE_CONFIG` (MFCC with deltas, log-mel
     bands, pitch, voicing, energy and speaking rate: :func:`utils.features.frame_statistics`,
-    429 values), standardised on the training rows, fed to :func:`utils.model.stats_mlp`; an
-    ensemble of :data:`COURSE_SETTINGS` ``["n_models"]`` networks with different seeds, each
-    stopped early on the validation speakers (:func:`utils.model.train`); the test prediction
-    averages their probabilities.  :func:`train_course_model` trains such an ensemble (one fold
-    of the benchmark, or a model to ship): one Keras model, saved as a bundle of input kind
-    ``"stats"`` (:mod:`utils.bundle`); :func:`course_statistics` computes its input.
+    429 values), standardised on the training rows, fed to :func:`utils.model.stats_mlp`
+    trained with mixup (:func:`utils.model.train`); an ensemble of :data:`COURSE_SETTINGS`
+    ``["n_models"]`` networks with different seeds, each stopped early on its own group of
+    held-out training speakers (:func:`train_course_cv`); the test prediction averages their
+    probabilities.  The ensemble is one Keras model, saved as a bundle of input kind ``"stats"``
+    (:mod:`utils.bundle`); :func:`course_statistics` computes its input.
+    :func:`train_course_model` trains the same ensemble with one fixed validation set (notebook
+    05 uses it to compare the recipe with other models on the same validation speakers).
 ``course+spk-norm``
     The same, after z-scoring every speaker's statistics with that speaker's own mean and
     standard deviation (:func:`utils.splits.speaker_normalize`).  Legitimate only where several
@@ -74,16 +79,18 @@ energy), pooled by :func:`utils.features.frame_statistics`."""
 
 COURSE_SETTINGS = {
     "hidden": (256, 128),
-    "dropout": 0.4,
+    "dropout": 0.5,
     "input_noise": 0.1,
     "learning_rate": 1e-3,
     "batch_size": 32,
     "max_epochs": 200,
     "patience": 15,
     "class_weight": False,
+    "mixup": 0.2,
     "n_models": 5,
 }
-"""The course recipe's model and training settings (chosen on validation speakers)."""
+"""The course recipe's model and training settings (chosen on validation speakers: the
+out-of-fold predictions of :func:`train_course_cv`)."""
 
 QUICK = {"epochs_scale": 0.1, "n_folds": 2, "n_models": 2}
 """What ``quick=True`` changes: epochs x0.1, the first two folds, two networks per ensemble."""
@@ -121,7 +128,7 @@ def load_clips(root) -> pd.DataFrame:
     return assign_labels(table, "ravdess8")
 
 
-def benchmark_folds(table: pd.DataFrame, folds="emobox", *, n_val: int = 4, seed: int = 0, k: int = 6) -> list:
+def benchmark_folds(table: pd.DataFrame, folds="emobox", *, n_val: int = 0, seed: int = 0, k: int = 6) -> list:
     """The test, validation and training speakers of every fold.
 
     Parameters
@@ -134,9 +141,11 @@ def benchmark_folds(table: pd.DataFrame, folds="emobox", *, n_val: int = 4, seed
         ``"auto"``: :func:`utils.splits.speaker_kfold` with ``k`` folds (fewer if there are fewer
         speakers).  A list gives the test actors of each fold.
     n_val : int
-        Validation speakers per fold, drawn from that fold's training actors in proportion to
-        gender (:func:`utils.splits.fixed_folds`); at most a fifth of them (at least one), so a
-        small corpus keeps most of its speakers for training (RAVDESS: 4 of 20).
+        Fixed validation speakers per fold, drawn from that fold's training actors in proportion
+        to gender (:func:`utils.splits.fixed_folds`); at most a fifth of them (at least one), so
+        a small corpus keeps most of its speakers for training (RAVDESS: 4 of 20).  Default 0:
+        none, as :func:`run_benchmark` uses them (the course recipes rotate their validation
+        speakers among the training actors, :func:`train_course_cv`).
     seed : int
         Seed of the validation draws (fold ``i`` uses ``seed + i``).
     k : int
@@ -174,7 +183,7 @@ def benchmark_folds(table: pd.DataFrame, folds="emobox", *, n_val: int = 4, seed
         n_train = len(actors - set(test))
         if n_train < 2:
             raise ValueError(f"fold {i + 1} leaves {n_train} training actor(s); at least 2 are needed (one for validation)")
-        val_size = min(n_val, max(1, round(n_train / 5))) / n_train
+        val_size = min(n_val, max(1, round(n_train / 5))) / n_train if n_val > 0 else 0.0
         split = fixed_folds(table, [test], corpus="ravdess", val_size=val_size, seed=seed + i)[0]
         parts = {p: sorted(int(a) for a in table.loc[split == p, "actor"].unique()) for p in ("train", "val", "test")}
         out.append({"fold": i + 1, **parts, "split": split})
@@ -317,8 +326,12 @@ class FoldResult:
 
     Attributes
     ----------
-    test_pred, val_pred : np.ndarray
-        Predicted class indices of the fold's test and validation clips (in table order).
+    test_pred : np.ndarray
+        Predicted class indices of the fold's test clips (in table order).
+    val_pred : np.ndarray
+        Validation predictions of the clips in ``val_mask`` (in table order): for the course
+        recipes, out-of-fold predictions of every training clip by the member that held its
+        speaker out (:func:`train_course_cv`); empty for the seed recipe, which has none.
     train_seconds : float
         Wall-clock seconds of training (all ensemble members), features excluded.
     epochs : float
@@ -327,6 +340,8 @@ class FoldResult:
         Training rows (augmented copies included).
     train_speakers : set
         Speakers whose rows were used for training or validation (for the leakage check).
+    val_mask : np.ndarray
+        Clips (boolean, table order) that ``val_pred`` describes.
     """
 
     test_pred: np.ndarray
@@ -335,6 +350,7 @@ class FoldResult:
     epochs: float
     n_train_rows: int
     train_speakers: set
+    val_mask: np.ndarray
 
 
 def _parts(split) -> dict:
@@ -345,15 +361,16 @@ def _parts(split) -> dict:
 def run_seed_fold(data: BenchmarkData, split, *, epochs_scale: float = 1.0, seed: int = 0) -> FoldResult:
     """Train and apply the seed recipe on one fold (see the module docstring).
 
-    Training rows are the fold's training clips and their noisy copies; validation speakers are
-    not used for training (the seed had no early stopping) and are only predicted for the report.
+    Training rows are all the fold's training clips (``"train"`` and ``"val"``: the seed uses no
+    validation data) and their noisy copies.
     """
     from .model import seed_conv1d, set_determinism, train_fixed
 
     parts = _parts(split)
     clip = data.seed_clip
-    train_rows = parts["train"][clip]
-    eval_rows = {p: parts[p][clip] & ~data.seed_augmented for p in ("val", "test")}
+    pool = parts["train"] | parts["val"]
+    train_rows = pool[clip]
+    test_rows = parts["test"][clip] & ~data.seed_augmented
     scaler = fit_scaler(data.seed_X[train_rows])
     X = apply_scaler(scaler, data.seed_X)
     set_determinism(seed)
@@ -365,12 +382,17 @@ def run_seed_fold(data: BenchmarkData, split, *, epochs_scale: float = 1.0, seed
         lr_factor=SEED_SETTINGS["lr_factor"], lr_patience=SEED_SETTINGS["lr_patience"], seed=seed,
     )
     seconds = time.perf_counter() - start
-    pred = {p: model.predict(X[rows], verbose=0, batch_size=256).argmax(axis=1) for p, rows in eval_rows.items()}
-    return FoldResult(pred["test"], pred["val"], seconds, float(n_epochs), int(train_rows.sum()), set(data.speakers[clip[train_rows]]))
+    pred = model.predict(X[test_rows], verbose=0, batch_size=256).argmax(axis=1)
+    none = np.zeros(len(parts["test"]), dtype=bool)
+    return FoldResult(pred, np.zeros(0, dtype=int), seconds, float(n_epochs), int(train_rows.sum()), set(data.speakers[clip[train_rows]]), none)
 
 
 def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epochs_scale: float = 1.0, n_models: int | None = None, seed: int = 0, settings: dict | None = None) -> FoldResult:
-    """Train and apply the course recipe on one fold: an early-stopped ensemble of :func:`stats_mlp`.
+    """Train and apply the course recipe on one fold: :func:`train_course_cv` on the training speakers.
+
+    All the fold's training speakers (``"train"`` and ``"val"``) train the ensemble, each member
+    held out from a different group of them for early stopping; the test speakers are never
+    seen.
 
     Parameters
     ----------
@@ -384,9 +406,10 @@ def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epoch
     n_models : int, optional
         Ensemble size (default ``settings["n_models"]``).
     seed : int
-        Member ``m`` is seeded with ``seed + m``.
+        Seed of the validation groups; member ``m`` is seeded with ``seed + m``.
     settings : dict, optional
-        Overrides of :data:`COURSE_SETTINGS`, for experiments on validation speakers.
+        Overrides of :data:`COURSE_SETTINGS`, for experiments judged on the out-of-fold
+        predictions of the training speakers.
 
     Returns
     -------
@@ -396,20 +419,22 @@ def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epoch
     n_models = int(n_models or s["n_models"])
     parts = _parts(split)
     X = speaker_normalize(data.course_X, data.speakers) if spk_norm else data.course_X
-    tr, va = parts["train"], parts["val"]
+    pool = parts["train"] | parts["val"]
     max_epochs = max(1, round(s["max_epochs"] * epochs_scale))
-    ensemble, scaler, info = train_course_model(
-        X[tr], data.y[tr], X[va], data.y[va], data.encoder.n_classes,
+    ensemble, scaler, info = train_course_cv(
+        X[pool], data.y[pool], data.table[pool].reset_index(drop=True), data.encoder.n_classes,
         settings={**s, "max_epochs": max_epochs, "n_models": n_models}, seed=seed,
     )
-    pred = {p: ensemble.predict(apply_scaler(scaler, X[parts[p]]), verbose=0, batch_size=256).argmax(axis=1) for p in ("val", "test")}
-    return FoldResult(pred["test"], pred["val"], info["seconds"], float(np.mean(info["epochs"])), int(tr.sum()), set(data.speakers[tr | va]))
+    test_pred = ensemble.predict(apply_scaler(scaler, X[parts["test"]]), verbose=0, batch_size=256).argmax(axis=1)
+    return FoldResult(test_pred, info["oof_proba"].argmax(axis=1), info["seconds"], float(np.mean(info["epochs"])), int(pool.sum()), set(data.speakers[pool]), pool)
 
 
 def train_course_model(X_train_stats, y_train, X_val_stats, y_val, n_classes: int, *, settings: dict = COURSE_SETTINGS, seed: int = 0):
-    """Train the course recipe's ensemble: what :func:`run_course_fold` does in every fold.
+    """Train the course recipe's ensemble, every member stopped early on the same validation rows.
 
-    A scaler is fitted on the training rows only and applied to both parts; then
+    :func:`train_course_cv` is the recipe as the benchmark runs it; this variant, with one fixed
+    validation set, lets the recipe be compared with other models on the same validation
+    speakers.  A scaler is fitted on the training rows only and applied to both parts; then
     ``settings["n_models"]`` :func:`utils.model.stats_mlp` networks are trained, member ``m``
     seeded with ``seed + m`` (:func:`utils.model.set_determinism` before building it and as the
     seed of :func:`utils.model.train`), each stopped early on the validation rows (at most
@@ -445,7 +470,7 @@ def train_course_model(X_train_stats, y_train, X_val_stats, y_val, n_classes: in
     >>> ensemble, scaler, info = train_course_model(X_tr, y_tr, X_va, y_va, 8)     # doctest: +SKIP
     >>> save_bundle("models/course", ensemble, COURSE_CONFIG, scaler, labels, input_kind="stats")  # doctest: +SKIP
     """
-    from .model import ensemble_model, set_determinism, stats_mlp, train
+    from .model import ensemble_model
 
     s = {**COURSE_SETTINGS, **(settings or {})}
     X_tr, X_va = np.asarray(X_train_stats), np.asarray(X_val_stats)
@@ -454,22 +479,147 @@ def train_course_model(X_train_stats, y_train, X_val_stats, y_val, n_classes: in
     n_models, max_epochs = int(s["n_models"]), int(s["max_epochs"])
     if n_models < 1 or max_epochs < 1:
         raise ValueError(f"n_models and max_epochs must be at least 1, not {n_models} and {max_epochs}")
-    patience = min(s["patience"], max_epochs)
     scaler = fit_scaler(X_tr)
     X_tr, X_va = apply_scaler(scaler, X_tr), apply_scaler(scaler, X_va)
     members, epochs, seconds = [], [], 0.0
     for m in range(n_models):
-        set_determinism(seed + m)
-        model = stats_mlp(X_tr.shape[1], n_classes, hidden=s["hidden"], dropout=s["dropout"], input_noise=s["input_noise"], learning_rate=s["learning_rate"])
-        start = time.perf_counter()
-        _, n = train(model, X_tr, y_train, X_va, y_val, epochs=max_epochs, batch_size=s["batch_size"], class_weight=s["class_weight"], patience=patience, seed=seed + m)
-        seconds += time.perf_counter() - start
-        epochs.append(int(n))
+        model, n, sec = _train_member(X_tr, y_train, X_va, y_val, n_classes, s, seed + m)
         members.append(model)
-    info = {
-        "epochs": epochs, "seconds": seconds, "n_models": n_models, "max_epochs": max_epochs, "patience": int(patience), "seed": int(seed),
+        epochs.append(n)
+        seconds += sec
+    info = _info(s, epochs, seconds, seed)
+    return ensemble_model(members, name="course_ensemble"), scaler, info
+
+
+def _train_member(X_tr, y_tr, X_va, y_va, n_classes: int, s: dict, seed: int):
+    """One :func:`utils.model.stats_mlp` of the course recipe, early-stopped on ``X_va``.
+
+    Returns the model, the epochs it ran and its training seconds.
+    """
+    from .model import set_determinism, stats_mlp, train
+
+    max_epochs = int(s["max_epochs"])
+    set_determinism(seed)
+    model = stats_mlp(X_tr.shape[1], n_classes, hidden=s["hidden"], dropout=s["dropout"], input_noise=s["input_noise"], learning_rate=s["learning_rate"])
+    start = time.perf_counter()
+    _, n = train(
+        model, X_tr, y_tr, X_va, y_va, epochs=max_epochs, batch_size=s["batch_size"], class_weight=s["class_weight"],
+        patience=min(s["patience"], max_epochs), seed=seed, mixup=s.get("mixup", 0.0),
+    )
+    return model, int(n), time.perf_counter() - start
+
+
+def _info(s: dict, epochs: list, seconds: float, seed: int) -> dict:
+    """The JSON-ready training record of a course ensemble."""
+    return {
+        "epochs": epochs, "seconds": seconds, "n_models": len(epochs), "max_epochs": int(s["max_epochs"]),
+        "patience": int(min(s["patience"], s["max_epochs"])), "seed": int(seed),
         "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()},
     }
+
+
+def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
+    """Deal the speakers of ``table`` into ``n_groups`` validation groups, one per ensemble member.
+
+    :func:`utils.splits.speaker_kfold`: every speaker is in exactly one group, groups differ by
+    at most one speaker and have a similar mix of genders (and corpora).  With fewer speakers
+    than ``n_groups``, there are as many groups as speakers.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per clip with ``corpus``, ``actor`` and ``gender`` (the training clips only).
+    n_groups : int
+        At least 2.
+    seed : int
+
+    Returns
+    -------
+    list of np.ndarray
+        Boolean masks over the rows of ``table``, one per group.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"corpus": "ravdess", "actor": [1, 1, 2, 3, 4], "gender": ["male", "male", "female", "male", "female"]})
+    >>> [m.astype(int).tolist() for m in member_groups(t, 2)]
+    [[1, 1, 1, 0, 0], [0, 0, 0, 1, 1]]
+    """
+    from .splits import speaker_groups
+
+    n_speakers = speaker_groups(table).nunique()
+    if n_groups < 2 or n_speakers < 2:
+        raise ValueError(f"rotating validation needs at least 2 groups and 2 speakers, not {n_groups} groups of {n_speakers} speaker(s)")
+    return [np.asarray(split) == "test" for split in speaker_kfold(table, k=min(n_groups, n_speakers), seed=seed)]
+
+
+def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, settings: dict = COURSE_SETTINGS, seed: int = 0):
+    """Train the course recipe's ensemble on *all* training speakers, with rotating validation.
+
+    The training speakers are dealt into ``settings["n_models"]`` groups (:func:`member_groups`).
+    Member ``m`` trains on every group but group ``m`` and is stopped early on group ``m``, so each
+    member holds out different voices, every training speaker teaches four members out of five,
+    and no speaker has to be set aside for validation alone.  The members' predictions on their
+    own held-out group are *out-of-fold* predictions: one honest validation score over all the
+    training speakers (``info["oof_proba"]``), a steadier guide for choosing settings than a
+    few validation speakers.  The scaler is fitted on all the training rows.
+
+    This is how the benchmark trains the course recipes, and how notebook 05 trains the model it
+    ships once the recipe has been chosen.  The test speakers must not be in ``X_stats``.
+
+    Parameters
+    ----------
+    X_stats : np.ndarray
+        Unscaled statistics (:func:`course_statistics`) of the training clips.
+    y : array of int
+        Class indices.
+    table : pandas.DataFrame
+        The same clips' ``corpus``, ``actor`` and ``gender`` (row ``i`` describes ``X_stats[i]``).
+    n_classes : int
+    settings : dict
+        :data:`COURSE_SETTINGS` or overrides of some of its keys.
+    seed : int
+        Seed of the groups; member ``m`` is seeded with ``seed + m``.
+
+    Returns
+    -------
+    ensemble : keras.Model
+        The members' mean probabilities (:func:`utils.model.ensemble_model`).
+    scaler : sklearn.preprocessing.StandardScaler
+    info : dict
+        As :func:`train_course_model`, plus ``oof_proba`` (``(n, n_classes)``: every row's
+        probabilities from the member that did not train on it) and ``groups`` (the speakers of
+        each validation group).
+
+    Examples
+    --------
+    >>> ensemble, scaler, info = train_course_cv(X, y, clips, 8)         # doctest: +SKIP
+    >>> (info["oof_proba"].argmax(axis=1) == y).mean()                   # doctest: +SKIP
+    """
+    from .model import ensemble_model
+    from .splits import speaker_groups
+
+    s = {**COURSE_SETTINGS, **(settings or {})}
+    X = np.asarray(X_stats)
+    y = np.asarray(y)
+    if X.ndim != 2 or len(X) != len(y) or len(X) != len(table):
+        raise ValueError(f"X_stats {X.shape}, y ({len(y)},) and table ({len(table)} rows) must describe the same clips")
+    if int(s["max_epochs"]) < 1:
+        raise ValueError(f"max_epochs must be at least 1, not {s['max_epochs']}")
+    groups = member_groups(table, int(s["n_models"]), seed=seed)
+    scaler = fit_scaler(X)
+    Xs = apply_scaler(scaler, X)
+    oof = np.full((len(X), n_classes), np.nan, dtype=np.float32)
+    members, epochs, seconds = [], [], 0.0
+    for m, held in enumerate(groups):
+        model, n, sec = _train_member(Xs[~held], y[~held], Xs[held], y[held], n_classes, s, seed + m)
+        oof[held] = model.predict(Xs[held], verbose=0, batch_size=256)
+        members.append(model)
+        epochs.append(n)
+        seconds += sec
+    info = _info(s, epochs, seconds, seed)
+    keys = speaker_groups(table).to_numpy()
+    info["groups"] = [sorted(set(keys[g])) for g in groups]
+    info["oof_proba"] = oof
     return ensemble_model(members, name="course_ensemble"), scaler, info
 
 
@@ -495,7 +645,6 @@ def run_benchmark(
     epochs_scale: float = 1.0,
     quick: bool = False,
     cache_dir=None,
-    n_val: int = 4,
     seed: int = 0,
     log=None,
 ) -> pd.DataFrame:
@@ -515,19 +664,17 @@ def run_benchmark(
         Apply :data:`QUICK`: fewer epochs, folds and ensemble members (a smoke test).
     cache_dir : str or Path, optional
         Feature cache; default a temporary folder removed afterwards.
-    n_val : int
-        Validation speakers per fold.
     seed : int
-        Seed of the validation draws and of the models.
+        Seed of the validation groups (:func:`member_groups`) and of the models.
     log : callable, optional
         Called with a progress line after each fold.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``recipe``, ``fold``, ``test_actors``, ``val_actors``, ``n_test``, ``accuracy``,
-        ``uar``, ``macro_f1`` (test), ``val_accuracy``, ``val_uar``, ``train_seconds``,
-        ``epochs``, ``n_train_rows``.  ``run_benchmark(...).attrs`` holds ``feature_seconds``
+        Columns ``recipe``, ``fold``, ``test_actors``, ``n_test``, ``accuracy``, ``uar``,
+        ``macro_f1`` (test), ``val_accuracy``, ``val_uar`` (out-of-fold, over the training
+        speakers; NaN for the seed recipe), ``train_seconds``, ``epochs``, ``n_train_rows``.  ``run_benchmark(...).attrs`` holds ``feature_seconds``
         and ``folds`` (the fold dicts, without the splits).
 
     Raises
@@ -548,7 +695,7 @@ def run_benchmark(
     if quick:
         epochs_scale *= QUICK["epochs_scale"]
         n_models = QUICK["n_models"]
-    fold_list = benchmark_folds(table, folds, n_val=n_val, seed=seed)
+    fold_list = benchmark_folds(table, folds, seed=seed)
     if quick:
         fold_list = fold_list[: QUICK["n_folds"]]
     with tempfile.TemporaryDirectory(prefix="ser-benchmark-") as tmp:
@@ -567,17 +714,17 @@ def run_benchmark(
             if result.train_speakers & test_speakers:
                 raise AssertionError(f"fold {f['fold']}: test speakers {sorted(result.train_speakers & test_speakers)} were used in training")
             test = _scores(data.y[parts["test"]], result.test_pred, labels)
-            val = _scores(data.y[parts["val"]], result.val_pred, labels)
+            val = _scores(data.y[result.val_mask], result.val_pred, labels)
             rows.append({
                 "recipe": recipe, "fold": f["fold"], "test_actors": " ".join(map(str, f["test"])),
-                "val_actors": " ".join(map(str, f["val"])), "n_test": int(parts["test"].sum()),
+                "n_test": int(parts["test"].sum()),
                 **test, "val_accuracy": val["accuracy"], "val_uar": val["uar"],
                 "train_seconds": result.train_seconds, "epochs": result.epochs, "n_train_rows": result.n_train_rows,
             })
             if log is not None:
                 r = rows[-1]
                 log(f"fold {f['fold']} {recipe:16s} test acc {r['accuracy']:.3f} UAR {r['uar']:.3f} F1 {r['macro_f1']:.3f} | "
-                    f"val acc {r['val_accuracy']:.3f} | {r['train_seconds']:.0f} s, {r['epochs']:.0f} epochs")
+                    f"out-of-fold acc {r['val_accuracy']:.3f} | {r['train_seconds']:.0f} s, {r['epochs']:.0f} epochs")
     out = pd.DataFrame(rows)
     out.attrs["feature_seconds"] = dict(data.seconds)
     out.attrs["folds"] = [{k: v for k, v in f.items() if k != "split"} for f in fold_list]
@@ -615,6 +762,11 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _pct(value) -> str:
+    """A fraction as a percentage with one decimal, or "-" for NaN."""
+    return "-" if pd.isna(value) else f"{100 * value:.1f}"
+
+
 def format_table(results: pd.DataFrame) -> str:
     """Per-fold rows and a ``mean ± sd`` row per recipe, as text (percentages for the scores).
 
@@ -622,15 +774,15 @@ def format_table(results: pd.DataFrame) -> str:
     the seed recipe as a ratio of mean accuracies from this one run.
     """
     lines = []
-    header = f"{'recipe':16s} {'fold':>4s} {'test actors':12s} {'val actors':12s} {'WA %':>12s} {'UAR %':>12s} {'macro F1 %':>12s} {'val WA %':>9s} {'train s':>9s} {'epochs':>7s}"
+    header = f"{'recipe':16s} {'fold':>4s} {'test actors':12s} {'WA %':>12s} {'UAR %':>12s} {'macro F1 %':>12s} {'OOF WA %':>9s} {'train s':>9s} {'epochs':>7s}"
     lines.append(header)
     lines.append("-" * len(header))
     summary = summarize(results)
     for recipe in summary.index:
         for _, r in results[results["recipe"] == recipe].iterrows():
             lines.append(
-                f"{recipe:16s} {r['fold']:>4d} {r['test_actors']:12s} {r['val_actors']:12s} {100 * r['accuracy']:>12.1f} {100 * r['uar']:>12.1f} "
-                f"{100 * r['macro_f1']:>12.1f} {100 * r['val_accuracy']:>9.1f} {r['train_seconds']:>9.1f} {r['epochs']:>7.1f}"
+                f"{recipe:16s} {r['fold']:>4d} {r['test_actors']:12s} {100 * r['accuracy']:>12.1f} {100 * r['uar']:>12.1f} "
+                f"{100 * r['macro_f1']:>12.1f} {_pct(r['val_accuracy']):>9s} {r['train_seconds']:>9.1f} {r['epochs']:>7.1f}"
             )
         s = summary.loc[recipe]
 
@@ -640,12 +792,14 @@ def format_table(results: pd.DataFrame) -> str:
             return f"{scale * s[f'{c}_mean']:{fmt}} ± {scale * sd:{fmt}}"
 
         lines.append(
-            f"{recipe:16s} {'mean':>4s} {'':12s} {'':12s} {ms('accuracy'):>12s} {ms('uar'):>12s} {ms('macro_f1'):>12s} "
-            f"{100 * s['val_accuracy_mean']:>9.1f} {s['train_seconds_mean']:>9.1f} {s['epochs_mean']:>7.1f}"
+            f"{recipe:16s} {'mean':>4s} {'':12s} {ms('accuracy'):>12s} {ms('uar'):>12s} {ms('macro_f1'):>12s} "
+            f"{_pct(s['val_accuracy_mean']):>9s} {s['train_seconds_mean']:>9.1f} {s['epochs_mean']:>7.1f}"
         )
         lines.append(f"{'':16s} total training {s['total_train_seconds']:.0f} s over {int(s['folds'])} folds; worst fold WA {100 * s['min_fold_accuracy']:.1f}%")
         lines.append("")
     lines.append(f"chance level: {100 * CHANCE:.1f}% (1/8 classes; UAR and macro F1 likewise)")
+    lines.append("OOF WA: out-of-fold accuracy on the fold's training speakers, each clip predicted by the member that")
+    lines.append("held its speaker out (the figure settings are chosen on; the seed recipe has no validation)")
     if "seed" in summary.index:
         base = summary.loc["seed", "accuracy_mean"]
         for recipe in summary.index:
