@@ -61,6 +61,8 @@ def test_member_groups_and_rotating_validation(corpus):
     assert all(not set(keys[a]) & set(keys[b]) for i, a in enumerate(groups) for b in groups[i + 1 :])
     with pytest.raises(ValueError, match="at least 2"):
         member_groups(table[table["actor"] == 1], 3)
+    saved_split = table.assign(speaker=speaker_groups(table)).drop(columns="actor")  # as notebook 04 saves it
+    assert all(np.array_equal(a, b) for a, b in zip(groups, member_groups(saved_split, 3, seed=0)))
 
     fs = extract_corpus(table["path"].tolist(), COURSE_CONFIG, frames=True, progress=False, cache_dir=False)
     from utils.benchmark import course_statistics

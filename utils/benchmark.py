@@ -3,10 +3,10 @@
 The protocol is EmoBox's (Ma et al. 2024) for RAVDESS: six folds, each holding out four actors
 (:data:`EMOBOX_RAVDESS_FOLDS`), so every actor is a test speaker exactly once and every test
 speaker is unseen.  Validation speakers always come from the fold's training actors, never from
-its test actors: the course recipes deal the 20 training actors into five gender-balanced groups
-and stop each ensemble member early on a different group (:func:`train_course_cv`), and the
-members' out-of-fold predictions on those groups are the figure every choice of settings looked
-at.  Scalers, and the statistics of per-speaker normalisation of training speakers, come from
+its test actors: the course recipes deal the 20 training actors into five gender-balanced groups,
+each held out by two of the ten ensemble members for early stopping (:func:`train_course_cv`),
+and the members' out-of-fold predictions on those groups are the figure every choice of settings
+looked at.  Scalers, and the statistics of per-speaker normalisation of training speakers, come from
 training rows only; the statistics of a test speaker come from that speaker's own unlabelled
 clips.
 
@@ -25,8 +25,8 @@ Recipes (:data:`RECIPES`):
     bands, pitch, voicing, energy and speaking rate: :func:`utils.features.frame_statistics`,
     429 values), standardised on the training rows, fed to :func:`utils.model.stats_mlp`
     trained with mixup (:func:`utils.model.train`); an ensemble of :data:`COURSE_SETTINGS`
-    ``["n_models"]`` networks with different seeds, each stopped early on its own group of
-    held-out training speakers (:func:`train_course_cv`); the test prediction averages their
+    ``["n_models"]`` networks with different seeds, each stopped early on a group of held-out
+    training speakers (:func:`train_course_cv`); the test prediction averages their
     probabilities.  The ensemble is one Keras model, saved as a bundle of input kind ``"stats"``
     (:mod:`utils.bundle`); :func:`course_statistics` computes its input.
     :func:`train_course_model` trains the same ensemble with one fixed validation set (notebook
@@ -87,7 +87,8 @@ COURSE_SETTINGS = {
     "patience": 15,
     "class_weight": False,
     "mixup": 0.2,
-    "n_models": 5,
+    "n_models": 10,
+    "n_groups": 5,
 }
 """The course recipe's model and training settings (chosen on validation speakers: the
 out-of-fold predictions of :func:`train_course_cv`)."""
@@ -528,7 +529,8 @@ def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per clip with ``corpus``, ``actor`` and ``gender`` (the training clips only).
+        One row per clip with ``corpus``, ``gender`` and ``actor`` (or instead a ``speaker`` key
+        ``"corpus:actor"``, as in a saved split), the training clips only.
     n_groups : int
         At least 2.
     seed : int
@@ -546,6 +548,8 @@ def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
     """
     from .splits import speaker_groups
 
+    if "actor" not in table.columns and "speaker" in table.columns:
+        table = table.assign(actor=[int(str(key).rsplit(":", 1)[-1]) for key in table["speaker"]])
     n_speakers = speaker_groups(table).nunique()
     if n_groups < 2 or n_speakers < 2:
         raise ValueError(f"rotating validation needs at least 2 groups and 2 speakers, not {n_groups} groups of {n_speakers} speaker(s)")
@@ -555,13 +559,15 @@ def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
 def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, settings: dict = COURSE_SETTINGS, seed: int = 0):
     """Train the course recipe's ensemble on *all* training speakers, with rotating validation.
 
-    The training speakers are dealt into ``settings["n_models"]`` groups (:func:`member_groups`).
-    Member ``m`` trains on every group but group ``m`` and is stopped early on group ``m``, so each
-    member holds out different voices, every training speaker teaches four members out of five,
-    and no speaker has to be set aside for validation alone.  The members' predictions on their
-    own held-out group are *out-of-fold* predictions: one honest validation score over all the
-    training speakers (``info["oof_proba"]``), a steadier guide for choosing settings than a
-    few validation speakers.  The scaler is fitted on all the training rows.
+    The training speakers are dealt into ``settings["n_groups"]`` groups (:func:`member_groups`;
+    fewer if there are fewer members or speakers).  Member ``m`` trains on every group but group
+    ``m % n_groups`` and is stopped early on that group, so the members hold out different voices,
+    every training speaker teaches most of the members, and no speaker has to be set aside for
+    validation alone.  With ``n_models = 2 * n_groups`` (the recipe: 10 and 5), two members with
+    different seeds share each held-out group.  The members' mean prediction on their own
+    held-out group is an *out-of-fold* prediction: one honest validation score over all the
+    training speakers (``info["oof_proba"]``), a steadier guide for choosing settings than a few
+    validation speakers.  The scaler is fitted on all the training rows.
 
     This is how the benchmark trains the course recipes, and how notebook 05 trains the model it
     ships once the recipe has been chosen.  The test speakers must not be in ``X_stats``.
@@ -573,7 +579,8 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, settings
     y : array of int
         Class indices.
     table : pandas.DataFrame
-        The same clips' ``corpus``, ``actor`` and ``gender`` (row ``i`` describes ``X_stats[i]``).
+        The same clips' ``corpus``, ``gender`` and ``actor`` or ``speaker`` (row ``i`` describes
+        ``X_stats[i]``; see :func:`member_groups`).
     n_classes : int
     settings : dict
         :data:`COURSE_SETTINGS` or overrides of some of its keys.
@@ -605,19 +612,26 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, settings
         raise ValueError(f"X_stats {X.shape}, y ({len(y)},) and table ({len(table)} rows) must describe the same clips")
     if int(s["max_epochs"]) < 1:
         raise ValueError(f"max_epochs must be at least 1, not {s['max_epochs']}")
-    groups = member_groups(table, int(s["n_models"]), seed=seed)
+    n_models = int(s["n_models"])
+    if n_models < 2:
+        raise ValueError(f"rotating validation needs at least 2 members, not n_models={n_models}")
+    groups = member_groups(table, min(int(s.get("n_groups", n_models)), n_models), seed=seed)
     scaler = fit_scaler(X)
     Xs = apply_scaler(scaler, X)
-    oof = np.full((len(X), n_classes), np.nan, dtype=np.float32)
+    oof = np.zeros((len(X), n_classes), dtype=np.float32)
+    votes = np.zeros(len(X), dtype=np.float32)
     members, epochs, seconds = [], [], 0.0
-    for m, held in enumerate(groups):
+    for m in range(n_models):
+        held = groups[m % len(groups)]
         model, n, sec = _train_member(Xs[~held], y[~held], Xs[held], y[held], n_classes, s, seed + m)
-        oof[held] = model.predict(Xs[held], verbose=0, batch_size=256)
+        oof[held] += model.predict(Xs[held], verbose=0, batch_size=256)
+        votes[held] += 1
         members.append(model)
         epochs.append(n)
         seconds += sec
+    oof /= votes[:, None]
     info = _info(s, epochs, seconds, seed)
-    keys = speaker_groups(table).to_numpy()
+    keys = (table["speaker"] if "speaker" in table.columns else speaker_groups(table)).to_numpy()
     info["groups"] = [sorted(set(keys[g])) for g in groups]
     info["oof_proba"] = oof
     return ensemble_model(members, name="course_ensemble"), scaler, info
