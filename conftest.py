@@ -9,4 +9,4 @@ import os
 
 os.environ["SER_DATA_SOURCE"] = "demo"
 os.environ["SER_HEADLESS"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
