@@ -9,11 +9,12 @@ Usage::
 Six folds, each holding out four actors (EmoBox's RAVDESS folds; on a corpus lacking some
 actors, each fold keeps the actors present and empty folds are dropped; ``--folds auto`` uses
 speaker-stratified k-fold instead).  In each fold the course recipes deal the training actors
-into five groups and stop each ensemble member early on a different group (never on the test
-fold), whose out-of-fold accuracy is printed as the validation figure.  Prints per-fold and
+into five groups, each held out by two of the ten ensemble members for early stopping (never the
+test fold); their out-of-fold accuracy is printed as the validation figure.  Prints per-fold and
 mean ± sd test accuracy (WA), unweighted average recall (UAR), macro F1, training seconds and
-epochs, the chance level and the gain over the seed recipe from this one run.  Features are cached in a temporary
-folder unless --cache-dir is given; nothing is written to the repository unless --out says so.
+epochs, the chance level and the gain over the seed recipe from this one run.  Features are
+cached in a temporary folder unless --cache-dir is given; nothing is written to the repository
+unless --out says so.
 The logic lives in utils/benchmark.py.
 """
 

@@ -505,7 +505,7 @@ def _train_member(X_tr, y_tr, X_va, y_va, n_classes: int, s: dict, seed: int):
     start = time.perf_counter()
     _, n = train(
         model, X_tr, y_tr, X_va, y_va, epochs=max_epochs, batch_size=s["batch_size"], class_weight=s["class_weight"],
-        patience=min(s["patience"], max_epochs), seed=seed, mixup=s.get("mixup", 0.0),
+        patience=min(s["patience"], max_epochs), seed=seed, mixup=s["mixup"],
     )
     return model, int(n), time.perf_counter() - start
 
@@ -548,8 +548,6 @@ def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
     """
     from .splits import speaker_groups
 
-    if "actor" not in table.columns and "speaker" in table.columns:
-        table = table.assign(actor=[int(str(key).rsplit(":", 1)[-1]) for key in table["speaker"]])
     n_speakers = speaker_groups(table).nunique()
     if n_groups < 2 or n_speakers < 2:
         raise ValueError(f"rotating validation needs at least 2 groups and 2 speakers, not {n_groups} groups of {n_speakers} speaker(s)")
@@ -615,7 +613,7 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, settings
     n_models = int(s["n_models"])
     if n_models < 2:
         raise ValueError(f"rotating validation needs at least 2 members, not n_models={n_models}")
-    groups = member_groups(table, min(int(s.get("n_groups", n_models)), n_models), seed=seed)
+    groups = member_groups(table, min(int(s["n_groups"]), n_models), seed=seed)
     scaler = fit_scaler(X)
     Xs = apply_scaler(scaler, X)
     oof = np.zeros((len(X), n_classes), dtype=np.float32)
@@ -631,7 +629,7 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, settings
         seconds += sec
     oof /= votes[:, None]
     info = _info(s, epochs, seconds, seed)
-    keys = (table["speaker"] if "speaker" in table.columns else speaker_groups(table)).to_numpy()
+    keys = speaker_groups(table).to_numpy()
     info["groups"] = [sorted(set(keys[g])) for g in groups]
     info["oof_proba"] = oof
     return ensemble_model(members, name="course_ensemble"), scaler, info
@@ -688,8 +686,9 @@ def run_benchmark(
     pandas.DataFrame
         Columns ``recipe``, ``fold``, ``test_actors``, ``n_test``, ``accuracy``, ``uar``,
         ``macro_f1`` (test), ``val_accuracy``, ``val_uar`` (out-of-fold, over the training
-        speakers; NaN for the seed recipe), ``train_seconds``, ``epochs``, ``n_train_rows``.  ``run_benchmark(...).attrs`` holds ``feature_seconds``
-        and ``folds`` (the fold dicts, without the splits).
+        speakers; NaN for the seed recipe), ``train_seconds``, ``epochs``, ``n_train_rows``.
+        ``run_benchmark(...).attrs`` holds ``feature_seconds`` and ``folds`` (the fold dicts,
+        without the splits).
 
     Raises
     ------

@@ -182,7 +182,8 @@ def speaker_groups(table: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     table : pandas.DataFrame
-        With ``corpus`` and ``actor`` columns.
+        With ``corpus`` and ``actor`` columns, or, lacking ``actor``, a ``speaker`` column of such
+        keys (as in the split that notebook 04 saves), which is returned as it is.
 
     Returns
     -------
@@ -195,6 +196,9 @@ def speaker_groups(table: pd.DataFrame) -> pd.Series:
     >>> speaker_groups(t).tolist()
     ['ravdess:01', 'cremad:1001']
     """
+    if isinstance(table, pd.DataFrame) and "actor" not in table.columns and "speaker" in table.columns:
+        _check_table(table, ("speaker",))
+        return table["speaker"].astype(str).rename("speaker")
     _check_table(table, ("corpus", "actor"))
     keys = [f"{c}:{int(a):02d}" for c, a in zip(table["corpus"], table["actor"])]
     return pd.Series(keys, index=table.index, name="speaker")
@@ -373,7 +377,7 @@ def speaker_kfold(table: pd.DataFrame, k: int = 5, seed: int = 0, val_size: floa
     >>> for split in speaker_kfold(table, k=5, seed=0):    # doctest: +SKIP
     ...     check_disjoint(table, split)
     """
-    _check_table(table)
+    _check_table(table, ("corpus", "gender"))  # and a speaker key: see speaker_groups
     _check_fraction("val_size", val_size)
     speakers = _speaker_table(table)
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 2 <= k <= len(speakers):
