@@ -55,17 +55,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from utils.audio import load_audio  # noqa: E402
-from utils.augment import Augmentation  # noqa: E402
-from utils.features import FeatureConfig, extract_corpus  # noqa: E402
-from utils.sources import AUDIO_EXTENSIONS  # noqa: E402
+from utils.data.audio import load_audio  # noqa: E402
+from utils.data.augment import Augmentation  # noqa: E402
+from utils.features.extract import FeatureConfig, extract_corpus  # noqa: E402
+from utils.data.audio import AUDIO_SUFFIXES  # noqa: E402
 
 NOISE = Augmentation("noise", 20)
 
 
 def list_audio(root: Path) -> list:
     """All WAV/FLAC files below ``root``, sorted."""
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
 
 
 def sample(paths: list, n: int) -> list:
@@ -205,7 +205,8 @@ def timed(fn, *args, **kwargs):
 
 def stage_times(paths: list, config: FeatureConfig) -> list:
     """Milliseconds per clip of each stage of utils.features, on the sample."""
-    from utils.features import compute, file_digest, trim_silence
+    from utils.features.extract import compute, trim_silence
+    from utils.core.files import file_digest
 
     totals = dict.fromkeys(["content hash (cache key)", "decode + resample (load_audio)", "trim silence", "noisy copy (Augmentation.apply)", "features of both (compute x 2)"], 0.0)
     names = list(totals)
@@ -231,7 +232,7 @@ def features_only_times(paths: list, config: FeatureConfig) -> list:
     """Per signal: librosa's three functions one by one (our parameters) against compute()."""
     import librosa
 
-    from utils.features import compute, load_clip
+    from utils.features.extract import compute, load_clip
 
     signals = []
     for p in paths:
@@ -335,7 +336,8 @@ def main(argv=None) -> int:
             shutil.rmtree(root, ignore_errors=True)
     same = np.array_equal(fs_c.X, fs_d.X)
 
-    from utils.features import MIN_FILES_PER_WORKER, effective_workers
+    from utils.features.extract import MIN_FILES_PER_WORKER
+    from utils.core.parallel import effective_workers
 
     processes = effective_workers(args.jobs)
     remote = max(0, min(processes - 1, len(corpus) // MIN_FILES_PER_WORKER))

@@ -60,9 +60,9 @@ RAVDESS_LABELS = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgus
 
 def build_bundle(folder: Path, kind: str) -> Path:
     """Save an untrained bundle of the given input kind (see the module docstring)."""
-    from utils.bundle import save_bundle
-    from utils.features import FeatureConfig
-    from utils.model import seed_conv1d, set_determinism, temporal_conv1d
+    from utils.predict.bundle import save_bundle
+    from utils.features.extract import FeatureConfig
+    from utils.learn.networks import seed_conv1d, set_determinism, temporal_conv1d
 
     config = FeatureConfig()
     set_determinism(0)
@@ -165,8 +165,8 @@ def bench_folder(clips: Path, bundle: Path, tmp: Path, jobs) -> dict:
 def timeline_worker(path: str, bundle: str, jobs, window: float, hop: float) -> None:
     """In a fresh process: load the bundle, run the timeline, print the measurements as JSON."""
     t_start = time.perf_counter()
-    from utils.bundle import load_bundle
-    from utils.predict import predict_timeline
+    from utils.predict.bundle import load_bundle
+    from utils.predict.clips import predict_timeline
 
     b = load_bundle(bundle)
     _ = b.model

@@ -20,10 +20,10 @@ import time
 
 import pandas as pd
 
-from utils.augment import Augmentation
-from utils.corpus import assign_labels, scan_corpus
-from utils.features import FeatureConfig, extract_corpus
-from utils.leakage import leakage_experiment, summarize
+from utils.data.augment import Augmentation
+from utils.data.scan import assign_labels, scan_corpus
+from utils.features.extract import FeatureConfig, extract_corpus
+from utils.evaluation.leakage import leakage_experiment, leakage_summary
 
 
 def main(argv=None) -> int:
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     with pd.option_context("display.width", 160, "display.precision", 3):
         print(results.to_string(index=False))
         print()
-        print(summarize(results).to_string(index=False))
+        print(leakage_summary(results).to_string(index=False))
     print(f"total {time.perf_counter() - start:.0f} s")
     return 0
 

@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="write the per-fold results as CSV here")
     args = parser.parse_args(argv)
 
-    from utils.benchmark import format_table, run_benchmark
+    from utils.evaluation.benchmark import format_table, run_benchmark
 
     recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
     start = time.perf_counter()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from utils.augment import Augmentation, add_noise_peak_fraction
+from utils.data.augment import Augmentation, add_noise_peak_fraction
 
 
 def _tone(n=16000, amplitude=0.5):

@@ -1,10 +1,10 @@
-"""The RAVDESS fold benchmark (utils.benchmark) on a tiny generated corpus, in its quick setting."""
+"""The RAVDESS fold benchmark (utils.evaluation.benchmark) on a tiny generated corpus, in its quick setting."""
 
 import numpy as np
 import pytest
 
-from utils.benchmark import EMOBOX_RAVDESS_FOLDS, RECIPES, benchmark_folds, format_table, load_clips, run_benchmark, summarize
-from utils.demo import make_demo_corpus
+from utils.evaluation.benchmark import EMOBOX_RAVDESS_FOLDS, RECIPES, benchmark_folds, format_table, load_clips, run_benchmark, summarize
+from utils.data.demo import make_demo_corpus
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +50,9 @@ def test_quick_benchmark_table_shape_and_no_leak(corpus):
 
 def test_member_groups_and_rotating_validation(corpus):
     """Every training speaker is held out by exactly one member; its out-of-fold row comes from that member."""
-    from utils.benchmark import COURSE_CONFIG, member_groups, train_course_cv
-    from utils.features import extract_corpus
-    from utils.splits import LabelEncoder, speaker_groups
+    from utils.evaluation.benchmark import COURSE_CONFIG, member_groups, train_course_cv
+    from utils.features.extract import extract_corpus
+    from utils.learn.splits import LabelEncoder, speaker_groups
 
     table = load_clips(corpus)
     groups = member_groups(table, 3, seed=0)
@@ -65,7 +65,7 @@ def test_member_groups_and_rotating_validation(corpus):
     assert all(np.array_equal(a, b) for a, b in zip(groups, member_groups(saved_split, 3, seed=0)))
 
     fs = extract_corpus(table["path"].tolist(), COURSE_CONFIG, frames=True, progress=False, cache_dir=False)
-    from utils.benchmark import course_statistics
+    from utils.evaluation.benchmark import course_statistics
 
     X, _ = course_statistics(fs)
     y = LabelEncoder().fit(table["label"]).transform(table["label"])

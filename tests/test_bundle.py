@@ -7,20 +7,10 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from utils.bundle import (  # noqa: E402
-    CONFIG_FILE,
-    INFO_FILE,
-    LABELS_FILE,
-    MODEL_FILE,
-    SCALER_FILE,
-    BundleError,
-    load_bundle,
-    save_bundle,
-    sha256_file,
-)
-from utils.features import FeatureConfig  # noqa: E402
-from utils.model import temporal_conv1d  # noqa: E402
-from utils.splits import apply_scaler, fit_scaler, scaler_from_dict  # noqa: E402
+from utils.predict.bundle import CONFIG_FILE, INFO_FILE, LABELS_FILE, MODEL_FILE, SCALER_FILE, BundleError, load_bundle, save_bundle, sha256_file  # noqa: E402
+from utils.features.extract import FeatureConfig  # noqa: E402
+from utils.learn.networks import temporal_conv1d  # noqa: E402
+from utils.learn.splits import apply_scaler, fit_scaler, scaler_from_dict  # noqa: E402
 
 CONFIG = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=40)  # vector of 57, frames of 40 x 13
 LABELS = ["angry", "happy", "sad"]
@@ -199,8 +189,8 @@ STATS_CONFIG = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=40, frame_features=(
 @pytest.fixture(scope="module")
 def stats_ensemble():
     """A 2-member course ensemble trained for 2 epochs on random statistics shaped right."""
-    from utils.benchmark import train_course_model
-    from utils.bundle import n_statistics
+    from utils.evaluation.benchmark import train_course_model
+    from utils.predict.bundle import n_statistics
 
     n = n_statistics(STATS_CONFIG)
     rng = np.random.default_rng(3)
@@ -212,9 +202,9 @@ def stats_ensemble():
 
 
 def test_n_statistics_matches_frame_statistics():
-    from utils.bundle import feature_shape, input_features, n_statistics, n_valid_frames
-    from utils.benchmark import COURSE_CONFIG
-    from utils.features import clip_frames, compute, frame_statistics
+    from utils.predict.bundle import feature_shape, input_features, n_statistics, n_valid_frames
+    from utils.evaluation.benchmark import COURSE_CONFIG
+    from utils.features.extract import clip_frames, compute, frame_statistics
 
     y = (0.1 * np.random.default_rng(0).standard_normal(5000)).astype("float32")
     X, names = frame_statistics(clip_frames(y, STATS_CONFIG)[None], [n_valid_frames(len(y), STATS_CONFIG)], STATS_CONFIG)
@@ -227,7 +217,7 @@ def test_n_statistics_matches_frame_statistics():
 
 
 def test_stats_round_trip_with_an_ensemble(tmp_path, stats_ensemble):
-    from utils.model import ensemble_members
+    from utils.learn.networks import ensemble_members
 
     ensemble, scaler, info, X = stats_ensemble
     assert len(info["epochs"]) == 2 and all(1 <= e <= 2 for e in info["epochs"]) and info["seconds"] > 0
@@ -262,7 +252,7 @@ def test_stats_bundle_with_a_wrong_scaler_size_is_refused(tmp_path, stats_ensemb
 
 
 def test_ensemble_model_checks_its_members():
-    from utils.model import ensemble_model
+    from utils.learn.networks import ensemble_model
 
     with pytest.raises(ValueError, match="at least one member"):
         ensemble_model([])

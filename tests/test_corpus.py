@@ -7,16 +7,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from utils.corpus import (
-    EMOTIONS_SHARED,
-    CorpusError,
-    assign_labels,
-    label_order,
-    parse_cremad_name,
-    parse_name,
-    parse_ravdess_name,
-    scan_corpus,
-)
+from utils.data.corpora import EMOTIONS_SHARED, label_order, parse_cremad_name, parse_name, parse_ravdess_name
+from utils.data.scan import CorpusError, assign_labels, scan_corpus
 
 
 def tone(path: Path, sr: int = 16000, seconds: float = 0.5, channels: int = 1, amplitude: float = 0.3, subtype="PCM_16"):

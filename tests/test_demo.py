@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from utils import demo
+from utils.data import demo
 
 ACTORS = (1, 2)
 RAVDESS_RE = re.compile(r"^03-01-(0[1-8])-(0[12])-(0[12])-(0[12])-(\d{2})$")

@@ -1,4 +1,4 @@
-"""Tests of utils.download against a local HTTP server (127.0.0.1, never the internet).
+"""Tests of utils.data.download against a local HTTP server (127.0.0.1, never the internet).
 
 The server serves tiny generated archives and WAV files, supports HTTP Range requests, can cut a
 response short (an interrupted transfer), answer 404 or 503 for chosen files, and counts requests.
@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from utils import download as dl
+from utils.data import download as dl
 
 REPO = Path(__file__).resolve().parents[1]
 NET = dict(timeout=5, retries=2, backoff=0.01, progress=False)
@@ -482,7 +482,7 @@ def test_parse_lfs_pointer():
 
 def _cli(*args, timeout=60):
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-    return subprocess.run([sys.executable, "-m", "utils.download", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "utils.data.download", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -1,4 +1,4 @@
-"""Tests of utils.features: agreement with librosa, configuration, extraction, cache, bad files.
+"""Tests of utils.features.extract: agreement with librosa, configuration, extraction, cache, bad files.
 
 All audio is generated here, in pytest's tmp_path; nothing reads the real corpora.
 """
@@ -14,18 +14,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from utils.audio import AudioError
-from utils.augment import Augmentation
-from utils.features import (
-    FeatureConfig,
-    FeatureSet,
-    clip_features,
-    clip_frames,
-    compute,
-    extract_corpus,
-    feature_blocks,
-    load_clip,
-)
+from utils.data.audio import AudioError
+from utils.data.augment import Augmentation
+from utils.features.extract import FeatureConfig, FeatureSet, clip_features, clip_frames, compute, extract_corpus, feature_blocks, load_clip
 
 NOISE = Augmentation("noise", 20)
 
@@ -270,7 +261,7 @@ def test_extract_rows_and_augmentations(clips, tmp_path):
 
 
 def test_cache_rerun_reads_cache_and_changes_recompute(clips, tmp_path, monkeypatch):
-    import utils.features as features
+    import utils.features.extract as features
 
     calls = []
     real = features.compute
@@ -397,7 +388,7 @@ def test_frames_and_save_load_round_trip(clips, tmp_path):
 
 
 def test_parallel_matches_serial_and_cache_can_be_disabled(clips, tmp_path, monkeypatch):
-    import utils.features as features
+    import utils.features.extract as features
 
     monkeypatch.setattr(features, "MIN_FILES_PER_WORKER", 1)  # start a worker even for 12 clips
     paths = clips * 3
@@ -414,7 +405,7 @@ def test_joblib_parallel_still_works_after_a_shared_run(clips, monkeypatch):
     """extract_corpus's worker is joblib's reusable executor, so joblib.Parallel can reuse it."""
     import joblib
 
-    import utils.features as features
+    import utils.features.extract as features
 
     monkeypatch.setattr(features, "MIN_FILES_PER_WORKER", 1)
     extract_corpus(clips * 3, FeatureConfig(), n_jobs=2, cache_dir=False, progress=False)
@@ -425,7 +416,7 @@ def test_shared_run_returns_every_batch_once(clips, monkeypatch):
     """The calling process and a worker share the batches; each comes back exactly once."""
     import time
 
-    import utils.features as features
+    import utils.features.extract as features
 
     config = FeatureConfig()
     batches = [[(i, str(p), p.stem, [(0, None)])] for i, p in enumerate(clips + clips)]

@@ -5,16 +5,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from utils.model import (  # noqa: E402
-    FrameMask,
-    MaskedGlobalAverage,
-    class_weights,
-    model_input,
-    seed_conv1d,
-    set_determinism,
-    temporal_conv1d,
-    train,
-)
+from utils.learn.networks import FrameMask, MaskedGlobalAverage, class_weights, model_input, seed_conv1d, set_determinism, temporal_conv1d, train  # noqa: E402
 
 
 def test_seed_conv1d_follows_the_seed_design():
@@ -116,7 +107,7 @@ def test_train_checks_its_inputs():
 
 
 def test_mixup_training_blends_rows_and_labels_and_is_reproducible():
-    from utils.model import MixupBatches, stats_mlp
+    from utils.learn.networks import MixupBatches, stats_mlp
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 6)).astype("float32")

@@ -14,19 +14,10 @@ import soundfile as sf  # noqa: E402
 
 keras = pytest.importorskip("keras")
 
-from utils.audio import AudioError  # noqa: E402
-from utils.bundle import load_bundle, save_bundle  # noqa: E402
-from utils.features import FeatureConfig, clip_features, load_clip  # noqa: E402
-from utils.predict import (  # noqa: E402
-    SILENCE,
-    audio_files,
-    main,
-    plot_timeline,
-    predict_emotion,
-    predict_folder,
-    predict_timeline,
-    stream_signal,
-)
+from utils.data.audio import AudioError  # noqa: E402
+from utils.predict.bundle import load_bundle, save_bundle  # noqa: E402
+from utils.features.extract import FeatureConfig, clip_features, load_clip  # noqa: E402
+from utils.predict.clips import SILENCE, audio_files, main, plot_timeline, predict_emotion, predict_folder, predict_timeline, stream_signal  # noqa: E402
 
 SR = 22050  # files are written at 22.05 kHz and resampled to the bundle's 16 kHz
 CONFIG = FeatureConfig(n_mfcc=13, n_mels=32)
@@ -202,7 +193,7 @@ def test_cli_timeline_and_exit_codes(tmp_path, bundle_dir, clips, recording, cap
 
 
 def test_a_frames_bundle_predicts_clips_and_windows(tmp_path, clips, recording):
-    from utils.model import temporal_conv1d
+    from utils.learn.networks import temporal_conv1d
 
     config = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=50)
     model = temporal_conv1d(50, 13, 3, filters=(4,), dense=4)
@@ -219,8 +210,8 @@ STATS_CONFIG = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=100, frame_features=
 @pytest.fixture(scope="module")
 def stats_bundle_dir(tmp_path_factory):
     """An input-kind "stats" bundle: a 2-member ensemble (noise + dropout), scaler fitted on voices."""
-    from utils.bundle import input_features, n_statistics
-    from utils.model import ensemble_model, stats_mlp
+    from utils.predict.bundle import input_features, n_statistics
+    from utils.learn.networks import ensemble_model, stats_mlp
 
     n = n_statistics(STATS_CONFIG)
     keras.utils.set_random_seed(0)
@@ -238,7 +229,7 @@ def load_clip_signal(y):
 
 
 def test_a_stats_bundle_predicts_a_clip_and_a_folder(stats_bundle_dir, clips):
-    from utils.features import clip_frames, frame_statistics
+    from utils.features.extract import clip_frames, frame_statistics
 
     b = load_bundle(stats_bundle_dir)
     assert b.input_kind == "stats" and b.feature_shape == (13 * 7 + 2 * 32 + 21,)
@@ -256,7 +247,7 @@ def test_a_stats_bundle_predicts_a_clip_and_a_folder(stats_bundle_dir, clips):
 
 
 def test_a_stats_bundle_predicts_a_timeline(tmp_path, stats_bundle_dir):
-    from utils.features import trim_silence
+    from utils.features.extract import trim_silence
 
     path = tmp_path / "twelve.wav"
     sf.write(path, np.concatenate([voice(5, 140), quiet(4), voice(3, 210, seed=4)]), SR)

@@ -1,4 +1,4 @@
-"""Tests of utils.splits: speaker-independent splits, the leak of random splits, scaling, labels."""
+"""Tests of utils.learn.splits: speaker-independent splits, the leak of random splits, scaling, labels."""
 
 from __future__ import annotations
 
@@ -8,20 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils.splits import (
-    LabelEncoder,
-    apply_scaler,
-    check_disjoint,
-    fit_scaler,
-    fixed_folds,
-    random_split,
-    scaler_from_dict,
-    scaler_to_dict,
-    speaker_groups,
-    speaker_kfold,
-    speaker_split,
-    split_indices,
-)
+from utils.learn.splits import LabelEncoder, apply_scaler, check_disjoint, fit_scaler, fixed_folds, random_split, scaler_from_dict, scaler_to_dict, speaker_groups, speaker_kfold, speaker_split, split_indices
 
 RAVDESS_EMOTIONS = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
 CREMAD_EMOTIONS = ["neutral", "happy", "sad", "angry", "fearful", "disgust"]

@@ -1,25 +1,19 @@
 """Helper package of the speech emotion recognition course.
 
-One module per stage of the data flow:
+One subpackage per stage of the data flow; imports only go downward (a module imports from its
+own stage or the stages above it in this list, never from a later one):
 
-- :mod:`utils.sources`  which corpora to use (real when present, synthetic demo otherwise)
-- :mod:`utils.demo`     the generated synthetic demo corpus
-- :mod:`utils.download` fetching and verifying the real RAVDESS and CREMA-D corpora
-- :mod:`utils.audio`    decoding audio files with clear errors
-- :mod:`utils.corpus`   scanning a corpus folder into one tidy table of clips and labels
-- :mod:`utils.augment`  noise at a chosen SNR, pitch shift, time stretch
-- :mod:`utils.features` the shared feature configuration and cached, parallel extraction
-- :mod:`utils.splits`   label encoding, speaker-independent splits and scaling
-- :mod:`utils.leakage`  the leakage experiment (same model, three ways of splitting)
-- :mod:`utils.model`    the Conv1D models and reproducible training
-- :mod:`utils.evaluate` accuracy, macro F1, UAR, confusion matrices, chance levels
-- :mod:`utils.bundle`   saving and loading a trained model with its configuration
-- :mod:`utils.predict`  predictions for clips, folders and long recordings (also a command)
+- :mod:`utils.core`        paths, file hashing, how many processes to use (no audio knowledge)
+- :mod:`utils.data`        corpora facts, reading audio, scanning folders, augmentation, demo corpus, downloads
+- :mod:`utils.features`    the shared feature configuration and cached, parallel extraction
+- :mod:`utils.learn`       labels, speaker-independent splits, scaling, networks, training, recipes
+- :mod:`utils.evaluation`  metrics with chance levels, the leakage experiment, the benchmark
+- :mod:`utils.predict`     model bundles and predictions for clips, folders and long recordings
+- :mod:`utils.notebook`    players, figures and plots for the notebooks, and the series runner
 
-Notebook support: :mod:`utils.plots`, :mod:`utils.notebook` and :mod:`utils.series` (runs the
-whole series headless).
-
-Submodules are imported on demand so that ``import utils`` stays light.
+Every name is imported from the module that defines it, e.g.
+``from utils.features.extract import extract_corpus``.  Subpackages import nothing on their own,
+so ``import utils`` stays light.
 """
 
 __version__ = "0.1.0"

@@ -60,7 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import FeatureConfig, clip_frames, compute, frame_statistics
+from ..features.extract import FeatureConfig, clip_frames, compute, frame_statistics
 
 FORMAT = "ser-course-model-bundle"
 """Value of ``bundle.json``'s ``format`` field."""
@@ -172,7 +172,7 @@ def _scaler_dict(scaler) -> dict:
     if isinstance(scaler, dict):
         data = dict(scaler)
     elif hasattr(scaler, "mean_") and hasattr(scaler, "scale_"):
-        from .splits import scaler_to_dict
+        from ..learn.splits import scaler_to_dict
 
         data = scaler_to_dict(scaler)
     else:
@@ -559,7 +559,7 @@ def _verify_files(folder: Path, info: dict) -> None:
 def _load_model(folder: Path):
     import keras
 
-    from . import model as _registered_layers  # noqa: F401  (registers the custom layers)
+    from ..learn import networks as _registered_layers  # noqa: F401  (registers the custom layers)
 
     try:
         return keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)

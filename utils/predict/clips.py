@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .audio import AudioError, audio_info
+from ..data.audio import AudioError, audio_info
 from .bundle import INPUT_KINDS, Bundle, BundleError, input_features, load_bundle
-from .features import extract_corpus, load_clip, trim_silence
-from .sources import PROJECT_ROOT
+from ..features.extract import extract_corpus, load_clip, trim_silence
+from ..core.paths import PROJECT_ROOT
 
 DEFAULT_BUNDLE = PROJECT_ROOT / "models" / "demo"
 """The bundle used when none is named (written by the course's training notebook)."""

@@ -1,15 +1,6 @@
 """Scanning a corpus folder into one tidy table: one row per clip, labels parsed from file names.
 
-Both corpora encode their labels in the file name:
-
-RAVDESS  ``03-01-05-02-01-01-16.wav``
-    modality (03 audio-only) - vocal channel (01 speech, 02 song) - emotion (01-08) -
-    intensity (01 normal, 02 strong) - statement (01, 02) - repetition (01, 02) - actor (01-24).
-    Odd-numbered actors are male, even-numbered actors female.
-CREMA-D  ``1001_DFA_ANG_XX.wav``
-    actor (1001-1091) _ sentence (12 codes) _ emotion (ANG DIS FEA HAP NEU SAD) _
-    level (LO, MD, HI, XX unspecified).  Sex comes from the corpus's ``VideoDemographics.csv``.
-
+Both corpora encode their labels in the file name (see :mod:`utils.data.corpora` for the codes).
 :func:`scan_corpus` walks any folder layout (Zenodo's ``Actor_XX/`` folders, a flat folder, both
 corpora side by side), parses every name, reads every audio header, and returns the table together
 with a second table of the files it skipped and why.  Nothing is dropped silently.
@@ -22,146 +13,23 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from .audio import AudioError, audio_info, load_audio
-from .sources import AUDIO_EXTENSIONS
-
-RAVDESS_EMOTIONS = {
-    "01": "neutral", "02": "calm", "03": "happy", "04": "sad",
-    "05": "angry", "06": "fearful", "07": "disgust", "08": "surprised",
-}
-RAVDESS_INTENSITIES = {"01": "normal", "02": "strong"}
-RAVDESS_STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
-RAVDESS_CHANNELS = {"01": "speech", "02": "song"}
-
-CREMAD_EMOTIONS = {"ANG": "angry", "DIS": "disgust", "FEA": "fearful", "HAP": "happy", "NEU": "neutral", "SAD": "sad"}
-CREMAD_LEVELS = {"LO": "low", "MD": "medium", "HI": "high", "XX": "unspecified"}
-CREMAD_SENTENCES = {
-    "IEO": "It's eleven o'clock",
-    "TIE": "That is exactly what happened",
-    "IOM": "I'm on my way to the meeting",
-    "IWW": "I wonder what this is about",
-    "TAI": "The airplane is almost full",
-    "MTI": "Maybe tomorrow it will be cold",
-    "IWL": "I would like a new alarm clock",
-    "ITH": "I think I have a doctor's appointment",
-    "DFA": "Don't forget a jacket",
-    "ITS": "I think I've seen this before",
-    "TSI": "The surface is slick",
-    "WSI": "We'll stop in a couple of minutes",
-}
-
-EMOTIONS_RAVDESS = list(RAVDESS_EMOTIONS.values())
-"""The eight RAVDESS emotions, in the corpus's code order."""
-EMOTIONS_SHARED = ["neutral", "happy", "sad", "angry", "fearful", "disgust"]
-"""The six emotions both corpora share: the label set used when they are combined."""
+from ..core.files import file_digest
+from .audio import AUDIO_SUFFIXES, AudioError, audio_info, load_audio
+from .corpora import DEMOGRAPHICS_FILE, EMOTIONS_SHARED, parse_name, speaker_key
 
 COLUMNS = [
     "path", "file", "corpus", "actor", "speaker", "gender", "emotion", "intensity",
     "statement", "repetition", "channel", "duration", "sample_rate", "channels",
 ]
 
-_RAVDESS_RE = re.compile(r"^(0[1-3])-(0[12])-(0[1-8])-(0[12])-(0[12])-(0[12])-(\d{2})$")
-_CREMAD_RE = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
-DEMOGRAPHICS_FILE = "VideoDemographics.csv"
-
 
 class CorpusError(ValueError):
     """A corpus folder that cannot be used (missing, empty, or without recognised clips)."""
-
-
-def parse_ravdess_name(stem: str) -> dict:
-    """Parse a RAVDESS file name (without extension) into labels.
-
-    Raises
-    ------
-    ValueError
-        If the name does not follow ``MM-VV-EE-II-SS-RR-AA`` with valid codes.
-
-    Examples
-    --------
-    >>> parse_ravdess_name("03-01-05-02-01-01-16")["emotion"]
-    'angry'
-    """
-    match = _RAVDESS_RE.match(stem)
-    if not match:
-        raise ValueError("name does not follow the RAVDESS scheme MM-VV-EE-II-SS-RR-AA")
-    modality, channel, emotion, intensity, statement, repetition, actor = match.groups()
-    if not 1 <= int(actor) <= 99:
-        raise ValueError(f"RAVDESS actor number {actor} is out of range")
-    if emotion == "01" and intensity == "02":
-        raise ValueError("RAVDESS neutral clips have no strong intensity (code 02)")
-    return {
-        "corpus": "ravdess",
-        "actor": int(actor),
-        "gender": "male" if int(actor) % 2 else "female",
-        "emotion": RAVDESS_EMOTIONS[emotion],
-        "intensity": RAVDESS_INTENSITIES[intensity],
-        "statement": RAVDESS_STATEMENTS[statement],
-        "repetition": int(repetition),
-        "channel": RAVDESS_CHANNELS[channel],
-    }
-
-
-def parse_cremad_name(stem: str) -> dict:
-    """Parse a CREMA-D file name (without extension) into labels.
-
-    Raises
-    ------
-    ValueError
-        If the name does not follow ``AAAA_SSS_EMO_LV`` with known codes.
-
-    Examples
-    --------
-    >>> parse_cremad_name("1001_DFA_ANG_XX")["statement"]
-    "Don't forget a jacket"
-    """
-    match = _CREMAD_RE.match(stem)
-    if not match:
-        raise ValueError("name does not follow the CREMA-D scheme AAAA_SSS_EMO_LV")
-    actor, sentence, emotion, level = match.groups()
-    for code, known, what in ((sentence, CREMAD_SENTENCES, "sentence"), (emotion, CREMAD_EMOTIONS, "emotion"), (level, CREMAD_LEVELS, "level")):
-        if code not in known:
-            raise ValueError(f"unknown CREMA-D {what} code {code!r}")
-    return {
-        "corpus": "cremad",
-        "actor": int(actor),
-        "gender": "unknown",
-        "emotion": CREMAD_EMOTIONS[emotion],
-        "intensity": CREMAD_LEVELS[level],
-        "statement": CREMAD_SENTENCES[sentence],
-        "repetition": 1,
-        "channel": "speech",
-    }
-
-
-def parse_name(path) -> dict:
-    """Parse a clip's labels from its file name, trying both naming schemes.
-
-    Raises
-    ------
-    ValueError
-        If the name follows neither scheme; the message shows both expected forms.
-    """
-    stem = Path(path).stem
-    if _RAVDESS_RE.match(stem):
-        return parse_ravdess_name(stem)
-    if _CREMAD_RE.match(stem):
-        return parse_cremad_name(stem)
-    if "-" in stem and stem[:2].isdigit():
-        return parse_ravdess_name(stem)  # raises with the precise reason
-    if "_" in stem and stem[:4].isdigit():
-        return parse_cremad_name(stem)
-    raise ValueError(
-        "name follows neither the RAVDESS scheme (e.g. 03-01-05-02-01-01-16.wav) "
-        "nor the CREMA-D scheme (e.g. 1001_DFA_ANG_XX.wav)"
-    )
 
 
 def read_demographics(path) -> dict:
@@ -235,7 +103,7 @@ def _classify(path: Path, read_samples: bool):
     """Return ``(row, None)`` for a usable clip or ``(None, reason)`` for a skipped file."""
     if path.name.startswith("."):
         return None, "hidden system file, not audio"
-    if path.suffix.lower() not in AUDIO_EXTENSIONS:
+    if path.suffix.lower() not in AUDIO_SUFFIXES:
         return None, f"not an audio file ({path.suffix or 'no extension'})"
     try:
         labels = parse_name(path)
@@ -245,7 +113,7 @@ def _classify(path: Path, read_samples: bool):
         facts = _check_audio(path, read_samples)
     except AudioError as exc:
         return None, exc.reason
-    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    digest = file_digest(path, "blake2b-128")
     return {"path": str(path), "file": path.name, **labels, **facts, "_content": digest}, None
 
 
@@ -320,7 +188,7 @@ def scan_corpus(roots, *, read_samples: bool = True, n_jobs: int = 1, progress: 
     cremad = table["corpus"] == "cremad"
     if cremad.any() and demographics:
         table.loc[cremad, "gender"] = table.loc[cremad, "actor"].map(demographics).fillna("unknown")
-    table["speaker"] = [f"{c}:{a:02d}" for c, a in zip(table["corpus"], table["actor"])]
+    table["speaker"] = [speaker_key(c, a) for c, a in zip(table["corpus"], table["actor"])]
     table = table[COLUMNS].sort_values(["corpus", "actor", "file"], kind="stable").reset_index(drop=True)
     return ScanResult(table=table, skipped=pd.DataFrame(skipped, columns=["path", "reason"]))
 
@@ -360,9 +228,3 @@ def assign_labels(table: pd.DataFrame, labels: str = "auto", *, calm: str = "neu
     out = table.copy()
     out["label"] = out["emotion"].replace({"calm": "neutral"} if calm == "neutral" else {})
     return out[out["label"].isin(EMOTIONS_SHARED)].reset_index(drop=True)
-
-
-def label_order(labels) -> list[str]:
-    """The course's fixed order of class names for the labels present (for tables and plots)."""
-    present = set(labels)
-    return [e for e in EMOTIONS_RAVDESS if e in present] + sorted(present - set(EMOTIONS_RAVDESS))

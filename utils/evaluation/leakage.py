@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .splits import fit_scaler, apply_scaler, random_split, speaker_split
+from ..learn.splits import fit_scaler, apply_scaler, random_split, speaker_split
 
 PROTOCOLS = {
     "a": "augment, then split randomly",
@@ -134,7 +134,7 @@ def leakage_experiment(table: pd.DataFrame, features, *, seeds=(0, 1, 2), test_s
     return pd.DataFrame(results)
 
 
-def summarize(results: pd.DataFrame) -> pd.DataFrame:
+def leakage_summary(results: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over seeds of accuracy and UAR, one row per protocol."""
     grouped = results.groupby(["protocol", "description"])[["accuracy", "uar"]]
     summary = grouped.agg(["mean", "std"])

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python -m utils.series                 # all notebooks -> build/notebooks/, figures -> figures/
-    python -m utils.series --only 01 02    # some of them
-    python -m utils.series --inplace       # refresh the outputs stored in notebooks/ themselves
+    python -m utils.notebook.series                 # all notebooks -> build/notebooks/, figures -> figures/
+    python -m utils.notebook.series --only 01 02    # some of them
+    python -m utils.notebook.series --inplace       # refresh the outputs stored in notebooks/ themselves
 
 Each executed notebook is written to ``build/notebooks/`` (or back into ``notebooks/`` with
 ``--inplace``).  The runner sets ``SER_HEADLESS=1`` so that no audio player is drawn, never
@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from .sources import PROJECT_ROOT
+from ..core.paths import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 BUILD_DIR = PROJECT_ROOT / "build" / "notebooks"
@@ -95,7 +95,7 @@ def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800) -> tupl
 def main(argv=None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m utils.series",
+        prog="python -m utils.notebook.series",
         description="Execute the course notebooks in order, headless, each in a fresh kernel, "
         "and report time and peak memory per notebook.",
     )

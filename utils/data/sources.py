@@ -20,48 +20,17 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-"""The course repository (the folder holding ``utils/``)."""
-
-AUDIO_EXTENSIONS = (".wav", ".flac")
-"""File types the course reads as corpus audio (libsndfile decodes both without extra tools)."""
+from ..core.paths import data_dir, demo_dir, display_path
+from .audio import AUDIO_SUFFIXES
 
 SYNTHETIC_NOTICE = "SYNTHETIC demo corpus: generated sounds, not real speech; results say nothing about real emotion recognition"
-
-
-def data_dir() -> Path:
-    """Return the course's data folder (``SER_DATA_DIR`` or ``data/`` in the repository)."""
-    env = os.environ.get("SER_DATA_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    return PROJECT_ROOT / "data"
-
-
-def derived_dir() -> Path:
-    """Return the folder where notebooks save tables and features for the next notebooks."""
-    return data_dir() / "derived"
-
-
-def figures_dir() -> Path:
-    """Return the folder where notebooks save their figures (created if missing)."""
-    path = PROJECT_ROOT / "figures"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def demo_dir() -> Path:
-    """Return the folder of the generated demo corpus."""
-    return data_dir() / "demo"
 
 
 def _has_audio(folder: Path) -> bool:
     """True if ``folder`` holds at least one audio file anywhere below it."""
     if not folder.is_dir():
         return False
-    for ext in AUDIO_EXTENSIONS:
-        if next(folder.rglob(f"*{ext}"), None) is not None:
-            return True
-    return False
+    return any(p.suffix.lower() in AUDIO_SUFFIXES for p in folder.rglob("*"))
 
 
 @dataclass(frozen=True)
@@ -98,16 +67,8 @@ class DataSource:
         else:
             lines.append("DATA: real corpora.")
         for name, root in self.roots.items():
-            lines.append(f"  {name:8s} {_display_path(root)}")
+            lines.append(f"  {name:8s} {display_path(root)}")
         return "\n".join(lines)
-
-
-def _display_path(path: Path) -> str:
-    """Show a path relative to the repository when it lies inside it (stable across machines)."""
-    try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
 
 
 def find_real_corpora() -> dict:
@@ -129,7 +90,7 @@ def find_real_corpora() -> dict:
                 # An explicit environment variable that points at nothing usable is an error,
                 # not something to silently replace with synthetic data.
                 raise FileNotFoundError(
-                    f"SER_{corpus.upper()}_DIR={candidate!s}: no .wav or .flac files found there"
+                    f"SER_{corpus.upper()}_DIR={candidate!s}: no audio files found there"
                 )
     return found
 

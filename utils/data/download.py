@@ -9,8 +9,8 @@ layouts their publishers use::
 
 This module puts them there.  From a terminal::
 
-    python -m utils.download ravdess cremad             # both corpora into data/
-    python -m utils.download ravdess --from-zip ~/Downloads/Audio_Speech_Actors_01-24.zip
+    python -m utils.data.download ravdess cremad             # both corpora into data/
+    python -m utils.data.download ravdess --from-zip ~/Downloads/Audio_Speech_Actors_01-24.zip
 
 How a download goes
 -------------------
@@ -79,8 +79,8 @@ import pooch
 import requests
 from tqdm.auto import tqdm
 
-from . import __version__
-from .sources import data_dir
+from .. import __version__
+from ..core.paths import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ def _session() -> requests.Session:
     session = getattr(_local, "session", None)
     if session is None:
         session = requests.Session()
-        session.headers["User-Agent"] = f"ser-course/{__version__} (utils.download; python-requests)"
+        session.headers["User-Agent"] = f"ser-course/{__version__} (utils.data.download; python-requests)"
         _local.session = session
     return session
 
@@ -1480,9 +1480,9 @@ def _dest(dest) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m utils.download``."""
+    """The argument parser of ``python -m utils.data.download``."""
     parser = argparse.ArgumentParser(
-        prog="python -m utils.download",
+        prog="python -m utils.data.download",
         description=textwrap.fill(
             "Download the real RAVDESS and/or CREMA-D corpora (or import a copy you already have) into "
             "the course's data folder, verifying every file against its published checksum. "
@@ -1491,10 +1491,10 @@ def build_parser() -> argparse.ArgumentParser:
             width=88),
         epilog=(
             "examples:\n"
-            "  python -m utils.download ravdess                 # RAVDESS speech, ~208 MB\n"
-            "  python -m utils.download ravdess cremad --dest data/\n"
-            "  python -m utils.download ravdess --from-zip ~/Downloads/Audio_Speech_Actors_01-24.zip\n"
-            "  python -m utils.download cremad --from-folder /media/usb/CREMA-D\n\n"
+            "  python -m utils.data.download ravdess                 # RAVDESS speech, ~208 MB\n"
+            "  python -m utils.data.download ravdess cremad --dest data/\n"
+            "  python -m utils.data.download ravdess --from-zip ~/Downloads/Audio_Speech_Actors_01-24.zip\n"
+            "  python -m utils.data.download cremad --from-folder /media/usb/CREMA-D\n\n"
             "Exit status: 0 when everything asked for is present and verified, 1 if anything failed, "
             "2 for a usage error. See data/README.md for sizes, licences and citations."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -1620,7 +1620,7 @@ def _setup_logging() -> None:
 
 
 def main(argv=None) -> int:
-    """Entry point of ``python -m utils.download``; returns the exit status."""
+    """Entry point of ``python -m utils.data.download``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_args(parser, args)

@@ -108,7 +108,7 @@ Examples
 
 From a shell::
 
-    python -m utils.demo --out data/demo --seed 0 --force
+    python -m utils.data.demo --out data/demo --seed 0 --force
 """
 
 from __future__ import annotations
@@ -986,7 +986,7 @@ Results obtained on this corpus say NOTHING about real emotion recognition.
                             with an invented VideoDemographics.csv
 
 manifest.json lists every file and its size.  Regenerate with:
-  python -m utils.demo --out <this folder> --seed {seed} --force
+  python -m utils.data.demo --out <this folder> --seed {seed} --force
 """
     path = Path(root) / README
     path.write_text(text, encoding="utf-8")
@@ -1009,7 +1009,7 @@ def write_manifest(root, seed: int, actors, files: list) -> Path:
     Path
     """
     manifest = {
-        "generator": "utils.demo",
+        "generator": "utils.data.demo",
         "generator_version": GENERATOR_VERSION,
         "synthetic": True,
         "seed": int(seed),
@@ -1136,11 +1136,11 @@ def ensure_demo_corpus(root, seed: int = 0, *, n_jobs: int | None = None, actors
 
 
 def _parser() -> argparse.ArgumentParser:
-    """The command-line interface of ``python -m utils.demo``."""
-    from .sources import demo_dir
+    """The command-line interface of ``python -m utils.data.demo``."""
+    from ..core.paths import demo_dir
 
     parser = argparse.ArgumentParser(
-        prog="python -m utils.demo",
+        prog="python -m utils.data.demo",
         description="Generate the course's SYNTHETIC demo corpus (generated sounds, not real speech) "
                     "in RAVDESS and CREMA-D layout, for running the notebooks offline.",
     )
@@ -1184,8 +1184,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the copy imported as ``utils.demo``, so that joblib's workers find the functions by
+    # Run the copy imported as ``utils.data.demo``, so that joblib's workers find the functions by
     # name instead of receiving them pickled from ``__main__``.
-    from utils.demo import main as _main
+    from utils.data.demo import main as _main
 
     raise SystemExit(_main())

@@ -112,8 +112,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audio import AudioError, load_audio
-from .sources import derived_dir
+from ..data.audio import AudioError, load_audio
+from ..core.paths import derived_dir
 
 if TYPE_CHECKING:  # pandas is imported where it is used, keeping `import utils.features` light
     import pandas as pd
@@ -1408,7 +1408,7 @@ def extract_corpus(
 
     Examples
     --------
-    >>> from utils.augment import Augmentation
+    >>> from utils.data.augment import Augmentation
     >>> config = FeatureConfig()
     >>> train = extract_corpus(train_paths, config, augmentations=[Augmentation("noise", 20)])  # doctest: +SKIP
     >>> test = extract_corpus(test_paths, config)                                                 # doctest: +SKIP

@@ -53,9 +53,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .augment import Augmentation
-from .features import FeatureConfig, extract_corpus, frame_statistics
-from .splits import LabelEncoder, apply_scaler, fit_scaler, fixed_folds, speaker_groups, speaker_kfold, speaker_normalize
+from ..data.augment import Augmentation
+from ..features.extract import FeatureConfig, extract_corpus, frame_statistics
+from ..learn.splits import LabelEncoder, apply_scaler, fit_scaler, fixed_folds, speaker_groups, speaker_kfold, speaker_normalize
 
 EMOBOX_RAVDESS_FOLDS = ([1, 11, 20, 21], [4, 10, 12, 14], [8, 9, 19, 23], [3, 5, 7, 24], [2, 15, 16, 18], [6, 13, 17, 22])
 """EmoBox's six RAVDESS folds: the four test actors of each."""
@@ -120,7 +120,7 @@ def load_clips(root) -> pd.DataFrame:
     pandas.DataFrame
         :func:`utils.corpus.scan_corpus` columns plus ``label``, one row per usable clip.
     """
-    from .corpus import assign_labels, scan_corpus
+    from ..data.scan import assign_labels, scan_corpus
 
     table = scan_corpus(root, read_samples=False).table
     table = table[(table["corpus"] == "ravdess") & (table["channel"] == "speech")].reset_index(drop=True)
@@ -365,7 +365,7 @@ def run_seed_fold(data: BenchmarkData, split, *, epochs_scale: float = 1.0, seed
     Training rows are all the fold's training clips (``"train"`` and ``"val"``: the seed uses no
     validation data) and their noisy copies.
     """
-    from .model import seed_conv1d, set_determinism, train_fixed
+    from ..learn.networks import seed_conv1d, set_determinism, train_fixed
 
     parts = _parts(split)
     clip = data.seed_clip
@@ -471,7 +471,7 @@ def train_course_model(X_train_stats, y_train, X_val_stats, y_val, n_classes: in
     >>> ensemble, scaler, info = train_course_model(X_tr, y_tr, X_va, y_va, 8)     # doctest: +SKIP
     >>> save_bundle("models/course", ensemble, COURSE_CONFIG, scaler, labels, input_kind="stats")  # doctest: +SKIP
     """
-    from .model import ensemble_model
+    from ..learn.networks import ensemble_model
 
     s = {**COURSE_SETTINGS, **(settings or {})}
     X_tr, X_va = np.asarray(X_train_stats), np.asarray(X_val_stats)
@@ -497,7 +497,7 @@ def _train_member(X_tr, y_tr, X_va, y_va, n_classes: int, s: dict, seed: int):
 
     Returns the model, the epochs it ran and its training seconds.
     """
-    from .model import set_determinism, stats_mlp, train
+    from ..learn.networks import set_determinism, stats_mlp, train
 
     max_epochs = int(s["max_epochs"])
     set_determinism(seed)
@@ -546,7 +546,7 @@ def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
     >>> [m.astype(int).tolist() for m in member_groups(t, 2)]
     [[1, 1, 1, 0, 0], [0, 0, 0, 1, 1]]
     """
-    from .splits import speaker_groups
+    from ..learn.splits import speaker_groups
 
     n_speakers = speaker_groups(table).nunique()
     if n_groups < 2 or n_speakers < 2:
@@ -600,8 +600,8 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, settings
     >>> ensemble, scaler, info = train_course_cv(X, y, clips, 8)         # doctest: +SKIP
     >>> (info["oof_proba"].argmax(axis=1) == y).mean()                   # doctest: +SKIP
     """
-    from .model import ensemble_model
-    from .splits import speaker_groups
+    from ..learn.networks import ensemble_model
+    from ..learn.splits import speaker_groups
 
     s = {**COURSE_SETTINGS, **(settings or {})}
     X = np.asarray(X_stats)
@@ -641,7 +641,7 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, settings
 
 
 def _scores(y_true, y_pred, labels) -> dict:
-    from .evaluate import evaluate
+    from .metrics import evaluate
 
     if not len(y_true):
         return {"accuracy": np.nan, "uar": np.nan, "macro_f1": np.nan}

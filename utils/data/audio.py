@@ -12,6 +12,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3")
+"""File suffixes the course treats as audio (libsndfile decodes all of them without extra tools).
+
+Scanning a corpus folder and predicting a folder look for these; a file named explicitly is
+always tried, whatever its suffix."""
+
 SILENCE_PEAK = 10 ** (-70 / 20)
 """A clip whose absolute peak stays below -70 dBFS is treated as silent (no usable speech)."""
 

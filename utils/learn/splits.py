@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .corpus import EMOTIONS_RAVDESS, label_order
+from ..data.corpora import EMOTION_ORDER as _ORDER, label_order
 
 PARTS = ("train", "val", "test")
 """Values of a split Series."""
@@ -41,7 +41,7 @@ PARTS = ("train", "val", "test")
 SPEAKER_COLUMNS = ("corpus", "actor", "gender")
 """Columns the speaker-independent splits need (``random_split`` only needs its ``stratify`` column)."""
 
-EMOTION_ORDER = tuple(EMOTIONS_RAVDESS)
+EMOTION_ORDER = _ORDER
 """The course's order of emotion classes: RAVDESS's code order (01 neutral ... 08 surprised).
 
 Labels outside it (none in RAVDESS or CREMA-D) follow in alphabetical order

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from .sources import figures_dir
+from ..core.paths import figures_dir
 
 
 def headless() -> bool:

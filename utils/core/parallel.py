@@ -1,0 +1,101 @@
+"""How many processes and threads the course computes with: one policy for every parallel step.
+
+``n_jobs`` means what it means in scikit-learn and joblib everywhere in the course: ``None`` is
+one process (or what an enclosing :func:`joblib.parallel_config` says), ``-1`` all cores, ``-2``
+all but one, and a positive number that many.  :func:`effective_workers` turns it into a count,
+capped so that the processes fit in memory (a 2 GB Binder container holds at most four) and so
+that every extra process has enough work to repay its start (about two CPU seconds to import
+librosa, numba and scipy).  The calling process always counts as one of the workers.
+
+Examples
+--------
+>>> effective_workers(1)
+1
+>>> effective_workers(-1, n_items=10)      # too few items to start a second process
+1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+MIN_ITEMS_PER_WORKER = 200
+"""An extra worker process is only started for every this many files still to compute.
+
+Starting one costs about 2 CPU seconds, while the calling process computes a clip in a few
+milliseconds, so a worker must take over a few hundred files to repay its start."""
+
+WORKER_MEMORY = 400 * 2**20
+"""Memory budgeted per worker process (librosa, numba and scipy loaded: about 300 MB RSS)."""
+
+MAIN_MEMORY = 800 * 2**20
+"""Memory left to the calling process (a notebook kernel) when capping the number of workers."""
+
+
+def memory_limit() -> int | None:
+    """Bytes of memory this process may use: the cgroup limit (containers, Binder) or the RAM size."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:
+            return int(text)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_n_jobs(n_jobs) -> None:
+    """Raise ValueError unless ``n_jobs`` is None or a non-zero integer."""
+    if n_jobs is None:
+        return
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be None, -1 (all cores) or a non-zero number of processes, not {n_jobs!r}")
+
+
+def effective_workers(n_jobs=None, *, n_items: int | None = None, backend=None) -> int:
+    """Number of processes to compute with, the calling one included.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        As in scikit-learn (see the module docstring).
+    n_items : int, optional
+        Items (files) still to compute; with the default backend, one process is added for
+        every :data:`MIN_ITEMS_PER_WORKER` of them at most.
+    backend : str, optional
+        A joblib backend (``"dask"``, ``"threading"``, ...); ``None`` is loky processes, the
+        only case in which the memory and start-up caps apply.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    import joblib
+
+    check_n_jobs(n_jobs)
+    with joblib.parallel_config(backend=backend) if backend is not None else contextlib.nullcontext():
+        n = max(1, joblib.effective_n_jobs(n_jobs))
+    if backend is None and n > 1:
+        limit = memory_limit()
+        if limit is not None:
+            n = max(1, min(n, 1 + (limit - MAIN_MEMORY) // WORKER_MEMORY))
+        if n_items is not None:
+            n = max(1, min(n, 1 + int(n_items) // MIN_ITEMS_PER_WORKER))
+    return n
+
+
+def single_blas_thread():
+    """Context limiting BLAS to one thread.
+
+    The matrix products of feature extraction are small; on a busy two-core machine a second BLAS
+    thread only contends with the other processes (see ``benchmarks/features.py``).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
