@@ -7,20 +7,20 @@ Measures, on one corpus folder and in one run:
     (40 coefficients), ``librosa.feature.chroma_stft`` (from the signal, tuning estimated) and
     ``librosa.feature.melspectrogram``, each computed separately from the signal and averaged over
     time, for the clip and for one noisy copy (``Augmentation("noise", 20)``);
-(b) :func:`utils.features.extract_corpus` on the same N clips and copies, single process
+(b) :func:`utils.features.extract.extract_corpus` on the same N clips and copies, single process
     (``n_jobs=1``), without cache, and the ratio (a) / (b) per clip.  Both run with BLAS limited
     to one thread (``extract_corpus`` always does); (a) is also timed with the BLAS threads as they
     come, because librosa's products with Fortran-ordered spectrograms slow down badly when the
     BLAS threads have to share busy cores.  Then the time of (b) split into its stages, and the
     feature computation alone: librosa's three functions one by one against
-    :func:`utils.features.compute`, on the same 16 kHz signals;
+    :func:`utils.features.clip.compute`, on the same 16 kHz signals;
 (c) the whole corpus plus one noisy copy of each clip on all cores (or ``--jobs``; this process
     computes beside the loky workers), with a cold cache in a fresh temporary folder: wall time,
     CPU time and peak memory;
 (d) the same call again, now served by the cache.
 
 It also times decoding + resampling alone with three resamplers, for the choice of
-:data:`utils.features.RES_TYPE`.
+``FeatureConfig.res_type``.
 
 Memory: a thread samples, every 50 ms, this process and all its descendants (the joblib workers)
 with psutil and reports the largest sums seen: of the proportional set size (PSS, from
@@ -55,10 +55,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from utils.data.audio import load_audio  # noqa: E402
+from utils.data.audio import (
+    AUDIO_SUFFIXES,  # noqa: E402
+    load_audio,  # noqa: E402
+)
 from utils.data.augment import Augmentation  # noqa: E402
-from utils.features.extract import FeatureConfig, extract_corpus  # noqa: E402
-from utils.data.audio import AUDIO_SUFFIXES  # noqa: E402
+from utils.features.config import FeatureConfig  # noqa: E402
+from utils.features.extract import extract_corpus
 
 NOISE = Augmentation("noise", 20)
 
@@ -205,8 +208,8 @@ def timed(fn, *args, **kwargs):
 
 def stage_times(paths: list, config: FeatureConfig) -> list:
     """Milliseconds per clip of each stage of utils.features, on the sample."""
-    from utils.features.extract import compute, trim_silence
     from utils.core.files import file_digest
+    from utils.features.clip import compute, trim_silence
 
     totals = dict.fromkeys(["content hash (cache key)", "decode + resample (load_audio)", "trim silence", "noisy copy (Augmentation.apply)", "features of both (compute x 2)"], 0.0)
     names = list(totals)
@@ -232,7 +235,7 @@ def features_only_times(paths: list, config: FeatureConfig) -> list:
     """Per signal: librosa's three functions one by one (our parameters) against compute()."""
     import librosa
 
-    from utils.features.extract import compute, load_clip
+    from utils.features.clip import compute, load_clip
 
     signals = []
     for p in paths:
@@ -250,7 +253,7 @@ def features_only_times(paths: list, config: FeatureConfig) -> list:
     t_lib, _ = timed(lambda: [one_by_one(y) for y in signals])
     t_ours, _ = timed(lambda: [compute(y, config) for y in signals])
     n = len(signals)
-    return [("librosa mfcc + chroma_stft + melspec", 1000 * t_lib / n), ("utils.features.compute (one STFT)", 1000 * t_ours / n)]
+    return [("librosa mfcc + chroma_stft + melspec", 1000 * t_lib / n), ("utils.features.clip.compute (one STFT)", 1000 * t_ours / n)]
 
 
 def resampler_check(paths: list, sr: int) -> list:
@@ -336,11 +339,9 @@ def main(argv=None) -> int:
             shutil.rmtree(root, ignore_errors=True)
     same = np.array_equal(fs_c.X, fs_d.X)
 
-    from utils.features.extract import MIN_FILES_PER_WORKER
     from utils.core.parallel import effective_workers
 
-    processes = effective_workers(args.jobs)
-    remote = max(0, min(processes - 1, len(corpus) // MIN_FILES_PER_WORKER))
+    remote = effective_workers(args.jobs, n_items=len(corpus)) - 1
     print("single process, BLAS on 1 thread, per clip (clip + 1 noisy copy), from the file")
     print(f"  (a) straightforward librosa recipe    {ms_a:8.1f} ms/clip   ({len(clips)} clips, {t_a:.2f} s)")
     print(f"  (b) utils.features, uncached          {ms_b:8.1f} ms/clip   ({len(fs_b)} rows, {t_b:.2f} s)")

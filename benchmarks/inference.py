@@ -9,16 +9,16 @@ Measures, each in a fresh Python process so that imports and model loading are c
 (b) timeline speed and memory: a synthetic recording of ``--minutes`` minutes (48 kHz 16-bit mono
     WAV, generated block by block in a temporary folder: speech-like voiced utterances of 1.5-5 s
     with pauses of 0.3-4 s and an occasional 10-30 s silence, over a -60 dBFS noise floor) goes
-    through :func:`utils.predict.predict_timeline`.  Reported: wall seconds for the timeline call
+    through :func:`utils.predict.timeline.predict_timeline`.  Reported: wall seconds for the timeline call
     (bundle already loaded) and for the whole process, and peak resident memory of the process
     (``ru_maxrss``) next to its peak just before the call (Python, TensorFlow and the model), so that
     the timeline's own footprint (the difference) is visible.  Worker processes (``--jobs`` > 1 on
     larger machines) are not included; their CPU time is, once they have exited.
 
 Bundle: ``--bundle DIR`` uses a saved bundle.  Without it the script *builds* one in the temporary
-folder: an untrained :func:`utils.model.seed_conv1d` (``--kind vector``, 180 inputs) or
-:func:`utils.model.temporal_conv1d` (``--kind frames``) with the default
-:class:`~utils.features.FeatureConfig`, an identity scaler and RAVDESS's eight labels.  Its
+folder: an untrained :func:`utils.learn.networks.seed_conv1d` (``--kind vector``, 180 inputs) or
+:func:`utils.learn.networks.temporal_conv1d` (``--kind frames``) with the default
+:class:`~utils.features.config.FeatureConfig`, an identity scaler and RAVDESS's eight labels.  Its
 predictions are meaningless, but the work per clip (decoding, features, a forward pass of the same
 network) is exactly that of a trained bundle, so the timings hold for one.
 
@@ -60,9 +60,10 @@ RAVDESS_LABELS = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgus
 
 def build_bundle(folder: Path, kind: str) -> Path:
     """Save an untrained bundle of the given input kind (see the module docstring)."""
+    from utils.features.config import FeatureConfig
+    from utils.learn.networks import seed_conv1d, temporal_conv1d
+    from utils.learn.training import set_determinism
     from utils.predict.bundle import save_bundle
-    from utils.features.extract import FeatureConfig
-    from utils.learn.networks import seed_conv1d, set_determinism, temporal_conv1d
 
     config = FeatureConfig()
     set_determinism(0)
@@ -166,7 +167,7 @@ def timeline_worker(path: str, bundle: str, jobs, window: float, hop: float) -> 
     """In a fresh process: load the bundle, run the timeline, print the measurements as JSON."""
     t_start = time.perf_counter()
     from utils.predict.bundle import load_bundle
-    from utils.predict.clips import predict_timeline
+    from utils.predict.timeline import predict_timeline
 
     b = load_bundle(bundle)
     _ = b.model

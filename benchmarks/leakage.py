@@ -5,7 +5,7 @@ Usage::
     python benchmarks/leakage.py data/ravdess --seeds 5
     python benchmarks/leakage.py data/demo --seeds 3
 
-Trains the same quick model (utils.leakage.quick_model) on the same clips and features under the
+Trains the same quick model (utils.evaluation.leakage.quick_model) on the same clips and features under the
 three protocols of notebook 04, for several seeds, and prints per-seed results and the mean and
 standard deviation of accuracy and unweighted average recall, with chance level.  Features are
 cached in a temporary folder unless --cache-dir is given; nothing is written to the repository.
@@ -22,8 +22,9 @@ import pandas as pd
 
 from utils.data.augment import Augmentation
 from utils.data.scan import assign_labels, scan_corpus
-from utils.features.extract import FeatureConfig, extract_corpus
 from utils.evaluation.leakage import leakage_experiment, leakage_summary
+from utils.features.config import FeatureConfig
+from utils.features.extract import extract_corpus
 
 
 def main(argv=None) -> int:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from utils.data.demo.corpus import make_demo_corpus
 from utils.evaluation.benchmark import EMOBOX_RAVDESS_FOLDS, RECIPES, benchmark_folds, format_table, load_clips, run_benchmark, summarize
-from utils.data.demo import make_demo_corpus
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,7 @@ def test_emobox_folds_keep_present_actors_and_validation_comes_from_training(cor
     assert sorted(a for f in auto for a in f["test"]) == sorted(present)
 
 
+@pytest.mark.slow
 def test_quick_benchmark_table_shape_and_no_leak(corpus):
     results = run_benchmark(corpus, RECIPES, quick=True, seed=0)
     n_folds = 2  # quick: the first two non-empty folds
@@ -48,11 +49,13 @@ def test_quick_benchmark_table_shape_and_no_leak(corpus):
     assert "chance level: 12.5%" in text and "gain course / seed" in text
 
 
+@pytest.mark.slow
 def test_member_groups_and_rotating_validation(corpus):
     """Every training speaker is held out by exactly one member; its out-of-fold row comes from that member."""
-    from utils.evaluation.benchmark import COURSE_CONFIG, member_groups, train_course_cv
     from utils.features.extract import extract_corpus
-    from utils.learn.splits import LabelEncoder, speaker_groups
+    from utils.learn.labels import LabelEncoder
+    from utils.learn.recipes import COURSE, member_groups, train_course_cv
+    from utils.learn.splits import speaker_groups
 
     table = load_clips(corpus)
     groups = member_groups(table, 3, seed=0)
@@ -61,20 +64,20 @@ def test_member_groups_and_rotating_validation(corpus):
     assert all(not set(keys[a]) & set(keys[b]) for i, a in enumerate(groups) for b in groups[i + 1 :])
     with pytest.raises(ValueError, match="at least 2"):
         member_groups(table[table["actor"] == 1], 3)
-    saved_split = table.assign(speaker=speaker_groups(table)).drop(columns="actor")  # as notebook 04 saves it
+    saved_split = table[["path", "file", "corpus", "actor", "speaker", "gender", "label"]]  # as notebook 04 saves it
     assert all(np.array_equal(a, b) for a, b in zip(groups, member_groups(saved_split, 3, seed=0)))
 
-    fs = extract_corpus(table["path"].tolist(), COURSE_CONFIG, frames=True, progress=False, cache_dir=False)
-    from utils.evaluation.benchmark import course_statistics
+    fs = extract_corpus(table, COURSE.features, frames=True, progress=False, cache_dir=False)
+    from utils.features.inputs import feature_set_inputs
 
-    X, _ = course_statistics(fs)
+    X = feature_set_inputs(fs, "stats")
     y = LabelEncoder().fit(table["label"]).transform(table["label"])
-    settings = {"n_models": 3, "max_epochs": 2, "hidden": (8,)}
-    ensemble, scaler, info = train_course_cv(X, y, table, 8, settings=settings, seed=0)
+    recipe = COURSE.replace(n_models=3, max_epochs=2, hidden=(8,))
+    ensemble, scaler, info = train_course_cv(X, y, table, 8, recipe=recipe, seed=0)
     assert info["n_models"] == 3 and len(info["groups"]) == 3 and len(info["epochs"]) == 3
     assert sorted(s for g in info["groups"] for s in g) == sorted(set(keys))
     assert info["oof_proba"].shape == (len(table), 8) and np.isfinite(info["oof_proba"]).all()
     np.testing.assert_allclose(info["oof_proba"].sum(axis=1), 1, atol=1e-4)
     assert ensemble.output_shape == (None, 8)
     with pytest.raises(ValueError, match="same clips"):
-        train_course_cv(X[:-1], y, table, 8, settings=settings)
+        train_course_cv(X[:-1], y, table, 8, recipe=recipe)

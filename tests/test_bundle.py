@@ -7,10 +7,11 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from utils.predict.bundle import CONFIG_FILE, INFO_FILE, LABELS_FILE, MODEL_FILE, SCALER_FILE, BundleError, load_bundle, save_bundle, sha256_file  # noqa: E402
-from utils.features.extract import FeatureConfig  # noqa: E402
+from utils.core.files import file_digest  # noqa: E402
+from utils.features.config import FeatureConfig  # noqa: E402
 from utils.learn.networks import temporal_conv1d  # noqa: E402
-from utils.learn.splits import apply_scaler, fit_scaler, scaler_from_dict  # noqa: E402
+from utils.learn.scaling import apply_scaler, fit_scaler, scaler_from_dict  # noqa: E402
+from utils.predict.bundle import CONFIG_FILE, INFO_FILE, LABELS_FILE, MODEL_FILE, SCALER_FILE, BundleError, load_bundle, save_bundle  # noqa: E402
 
 CONFIG = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=40)  # vector of 57, frames of 40 x 13
 LABELS = ["angry", "happy", "sad"]
@@ -37,7 +38,7 @@ def rewrite(folder, name, text):
     """Replace a file and record its new checksum, as a careless (not a corrupting) edit would."""
     (folder / name).write_text(text)
     info = json.loads((folder / INFO_FILE).read_text())
-    info["files"][name]["sha256"] = sha256_file(folder / name)
+    info["files"][name]["sha256"] = file_digest(folder / name, "sha256")
     (folder / INFO_FILE).write_text(json.dumps(info))
 
 
@@ -113,12 +114,37 @@ def test_labels_differ_from_the_model_outputs(vector_bundle):
     expect(vector_bundle, "labels.json names 4 classes but model.keras has 3 outputs")
 
 
+def record_fingerprint(folder, fingerprint):
+    """Write a fingerprint into bundle.json as if the bundle had been saved with it."""
+    info = json.loads((folder / INFO_FILE).read_text())
+    info["created"]["feature_config_fingerprint"] = fingerprint
+    (folder / INFO_FILE).write_text(json.dumps(info))
+
+
 def test_model_input_differs_from_the_configuration(tmp_path):
     folder = save_bundle(tmp_path / "frm", temporal_conv1d(40, 13, 3, filters=(4,)), CONFIG, random_scaler(13), LABELS, input_kind="frames")
     config = json.loads((folder / CONFIG_FILE).read_text())
     config["n_frames"] = 30
     rewrite(folder, CONFIG_FILE, json.dumps(config))
+    record_fingerprint(folder, FeatureConfig.from_dict(config).fingerprint())
     expect(folder, "model.keras takes inputs of shape (batch, 40, 13)", "(batch, 30, 13)")
+
+
+def test_edited_configuration_is_refused_by_its_fingerprint(vector_bundle):
+    """An edited feature_config.json whose checksum was updated still fails the fingerprint check."""
+    config = json.loads((vector_bundle / CONFIG_FILE).read_text())
+    config["pitch_fmax"] = 400.0
+    rewrite(vector_bundle, CONFIG_FILE, json.dumps(config))
+    expect(vector_bundle, f"bundle.json records feature configuration {CONFIG.fingerprint()!r}", "Retrain")
+
+
+def test_bundle_of_another_feature_version_is_refused(vector_bundle, monkeypatch):
+    """The same configuration under another FEATURE_VERSION (changed formulas) has another fingerprint."""
+    import utils.features.config as feature_config
+
+    monkeypatch.setattr(feature_config, "FEATURE_VERSION", feature_config.FEATURE_VERSION + 1)
+    assert CONFIG.fingerprint() != json.loads((vector_bundle / INFO_FILE).read_text())["created"]["feature_config_fingerprint"]
+    expect(vector_bundle, "has fingerprint", f"FEATURE_VERSION {feature_config.FEATURE_VERSION}")
 
 
 def test_expected_configuration_differs(vector_bundle):
@@ -134,7 +160,7 @@ def test_invalid_contents(vector_bundle):
 def test_damaged_model_archive(vector_bundle):
     (vector_bundle / MODEL_FILE).write_bytes(b"not a keras archive")
     info = json.loads((vector_bundle / INFO_FILE).read_text())
-    info["files"][MODEL_FILE]["sha256"] = sha256_file(vector_bundle / MODEL_FILE)
+    info["files"][MODEL_FILE]["sha256"] = file_digest(vector_bundle / MODEL_FILE, "sha256")
     (vector_bundle / INFO_FILE).write_text(json.dumps(info))
     expect(vector_bundle, "model.keras cannot be loaded")
 
@@ -189,33 +215,37 @@ STATS_CONFIG = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=40, frame_features=(
 @pytest.fixture(scope="module")
 def stats_ensemble():
     """A 2-member course ensemble trained for 2 epochs on random statistics shaped right."""
-    from utils.evaluation.benchmark import train_course_model
-    from utils.predict.bundle import n_statistics
+    from utils.features.inputs import input_shape
+    from utils.learn.recipes import train_course_model
 
-    n = n_statistics(STATS_CONFIG)
+    n = input_shape(STATS_CONFIG, "stats")[0]
     rng = np.random.default_rng(3)
     X = rng.standard_normal((48, n)).astype("float32") * 3 + 1
     y = np.arange(48) % 3
-    settings = {"n_models": 2, "max_epochs": 2, "patience": 1, "hidden": (8,), "batch_size": 16}
-    ensemble, scaler, info = train_course_model(X[:36], y[:36], X[36:], y[36:], 3, settings=settings, seed=0)
+    from utils.learn.recipes import COURSE
+
+    recipe = COURSE.replace(n_models=2, max_epochs=2, patience=1, hidden=(8,), batch_size=16)
+    ensemble, scaler, info = train_course_model(X[:36], y[:36], X[36:], y[36:], 3, recipe=recipe, seed=0)
     return ensemble, scaler, info, X
 
 
-def test_n_statistics_matches_frame_statistics():
-    from utils.predict.bundle import feature_shape, input_features, n_statistics, n_valid_frames
-    from utils.evaluation.benchmark import COURSE_CONFIG
-    from utils.features.extract import clip_frames, compute, frame_statistics
+def test_statistics_shape_matches_frame_statistics():
+    from utils.features.clip import clip_frames, compute
+    from utils.features.inputs import frame_statistics, input_shape, n_valid_frames, signal_inputs, statistics_names
+    from utils.learn.recipes import COURSE
 
     y = (0.1 * np.random.default_rng(0).standard_normal(5000)).astype("float32")
-    X, names = frame_statistics(clip_frames(y, STATS_CONFIG)[None], [n_valid_frames(len(y), STATS_CONFIG)], STATS_CONFIG)
-    assert feature_shape(STATS_CONFIG, "stats") == (len(names),) == (X.shape[1],) == (n_statistics(STATS_CONFIG),)
-    assert n_statistics(COURSE_CONFIG) == 429
+    X = frame_statistics(clip_frames(y, STATS_CONFIG)[None], [n_valid_frames(len(y), STATS_CONFIG)], STATS_CONFIG)
+    names = statistics_names(STATS_CONFIG)
+    assert input_shape(STATS_CONFIG, "stats") == (len(names),) == (X.shape[1],)
+    assert input_shape(COURSE.features, "stats") == (429,)
     assert n_valid_frames(len(y), STATS_CONFIG) == 1 + 5000 // STATS_CONFIG.hop_length
-    np.testing.assert_array_equal(input_features(y, STATS_CONFIG, "stats"), X[0])
+    np.testing.assert_array_equal(signal_inputs(y, STATS_CONFIG, "stats"), X[0])
     # the frame blocks alone give the same sequence as compute() at training time
     np.testing.assert_array_equal(clip_frames(y, STATS_CONFIG), compute(y, STATS_CONFIG, frames=True)[1])
 
 
+@pytest.mark.slow
 def test_stats_round_trip_with_an_ensemble(tmp_path, stats_ensemble):
     from utils.learn.networks import ensemble_members
 
@@ -236,6 +266,7 @@ def test_stats_round_trip_with_an_ensemble(tmp_path, stats_ensemble):
     np.testing.assert_allclose(np.asarray(again(apply_scaler(scaler, X), training=False)), expected, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_stats_bundle_with_a_wrong_scaler_size_is_refused(tmp_path, stats_ensemble):
     ensemble, scaler, _, X = stats_ensemble
     n = X.shape[1]

@@ -1,13 +1,14 @@
-"""Tests of the synthetic demo corpus generator (utils/demo.py).
+"""Tests of the synthetic demo corpus generator (the package utils/data/demo/).
 
-Builds use a small actor subset in temporary folders, so the whole module runs in seconds.
+Builds use a small actor subset (1 and 2, or one of them) in temporary folders.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import re
+import subprocess
+import sys
 from pathlib import Path
 
 import librosa
@@ -15,12 +16,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from utils.data import demo
+from utils.core.paths import PROJECT_ROOT
+from utils.data.corpora import CREMAD_SENTENCES, RAVDESS_EMOTIONS, parse_name
+from utils.data.demo import cli, synth, voices
+from utils.data.demo import corpus as demo  # "corpus" is the fixture below
 
 ACTORS = (1, 2)
-RAVDESS_RE = re.compile(r"^03-01-(0[1-8])-(0[12])-(0[12])-(0[12])-(\d{2})$")
-CREMAD_RE = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
-REAL_CREMAD_SENTENCES = {"IEO", "TIE", "IOM", "IWW", "TAI", "MTI", "IWL", "ITH", "DFA", "ITS", "TSI", "WSI"}
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +38,19 @@ def _wavs(folder: Path) -> list:
 
 
 def _ravdess_labels(path: Path) -> dict:
-    """Parse a RAVDESS-style name (fails the test if it does not match)."""
-    match = RAVDESS_RE.match(path.stem)
-    assert match, f"bad RAVDESS name {path.name}"
-    emotion, intensity, statement, repetition, actor = match.groups()
-    return {"emotion": emotion, "intensity": intensity, "statement": statement, "actor": int(actor)}
+    """Labels of a RAVDESS-style name (fails the test if it is not an audio-only speech name)."""
+    assert path.stem.startswith("03-01-"), f"{path.name}: not audio-only speech"
+    labels = parse_name(path)
+    assert labels["corpus"] == "ravdess", path.name
+    return labels
 
 
 def _cremad_labels(path: Path) -> dict:
-    """Parse a CREMA-D-style name (fails the test if it does not match)."""
-    match = CREMAD_RE.match(path.stem)
-    assert match, f"bad CREMA-D name {path.name}"
-    actor, sentence, emotion, level = match.groups()
-    return {"actor": int(actor), "sentence": sentence, "emotion": emotion, "level": level}
+    """Labels of a CREMA-D-style name, plus its sentence and level codes."""
+    labels = parse_name(path)
+    assert labels["corpus"] == "cremad", path.name
+    _, labels["sentence"], _, labels["level"] = path.stem.split("_")
+    return labels
 
 
 def _db(x: np.ndarray) -> float:
@@ -75,11 +76,12 @@ def test_ravdess_names_parse_and_cover_all_conditions(corpus):
     for path, lab in zip(files, labels):
         assert path.parent.name == f"Actor_{lab['actor']:02d}"
     assert {lab["actor"] for lab in labels} == set(ACTORS)
-    assert {lab["emotion"] for lab in labels} == {f"{e:02d}" for e in range(1, 9)}
-    assert {lab["intensity"] for lab in labels if lab["emotion"] == "01"} == {"01"}
-    assert {lab["intensity"] for lab in labels if lab["emotion"] != "01"} == {"01", "02"}
+    assert {lab["emotion"] for lab in labels} == set(RAVDESS_EMOTIONS.values())
+    assert {lab["intensity"] for lab in labels if lab["emotion"] == "neutral"} == {"normal"}
+    assert {lab["intensity"] for lab in labels if lab["emotion"] != "neutral"} == {"normal", "strong"}
+    assert len({lab["statement"] for lab in labels}) == 2
     # 1 neutral + 7 emotions x 2 intensities, x 2 statements, x repetitions, per actor
-    per_actor = (1 + 7 * 2) * 2 * len(demo.RAVDESS_REPETITIONS)
+    per_actor = (1 + 7 * 2) * 2 * len(demo.RAVDESS_DEMO_REPETITIONS)
     assert len(files) == per_actor * len(ACTORS)
 
 
@@ -89,15 +91,15 @@ def test_cremad_names_parse_and_follow_the_level_design(corpus):
     assert all(p.parent.name == "AudioWAV" for p in files)
     labels = [_cremad_labels(p) for p in files]
     assert {lab["actor"] for lab in labels} == {1000 + a for a in ACTORS}
-    assert {lab["sentence"] for lab in labels} <= REAL_CREMAD_SENTENCES
+    assert {lab["sentence"] for lab in labels} <= set(CREMAD_SENTENCES)
     assert len({lab["sentence"] for lab in labels}) >= 4
-    assert {lab["emotion"] for lab in labels} == {"ANG", "DIS", "FEA", "HAP", "NEU", "SAD"}
+    assert {lab["emotion"] for lab in labels} == {"angry", "disgust", "fearful", "happy", "neutral", "sad"}
     for lab in labels:
-        if lab["sentence"] == "IEO" and lab["emotion"] != "NEU":
+        if lab["sentence"] == "IEO" and lab["emotion"] != "neutral":
             assert lab["level"] in {"LO", "MD", "HI"}
         else:
             assert lab["level"] == "XX"
-    ieo_levels = {lab["level"] for lab in labels if lab["sentence"] == "IEO" and lab["emotion"] == "ANG"}
+    ieo_levels = {lab["level"] for lab in labels if lab["sentence"] == "IEO" and lab["emotion"] == "angry"}
     assert ieo_levels == {"LO", "MD", "HI"}
 
 
@@ -143,7 +145,8 @@ def test_both_genders_in_each_corpus(corpus):
     assert set(sexes) == {_cremad_labels(p)["actor"] for p in _wavs(roots["cremad"])}
     assert set(sexes.values()) == {"Male", "Female"}
     # Sex is not simply odd/even by ID in the CREMA-D-style part.
-    all_sexes = {1000 + a: demo.CREMAD_ACTORS[1000 + a][1] for a in demo.DEFAULT_ACTORS}
+    all_sexes = {demo.cremad_actor_id(a): demo.CREMAD_DEMO_ACTORS[demo.cremad_actor_id(a)][1]
+                 for a in demo.DEFAULT_ACTORS}
     assert len({(actor % 2, sex) for actor, sex in all_sexes.items()}) > 2
 
 
@@ -161,6 +164,7 @@ def test_readme_and_manifest(corpus):
     assert manifest["n_files"] == len(listed)
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_other_audio(corpus, tmp_path):
     root, _ = corpus
     reference = {k: v for k, v in _file_bytes(root).items() if "Actor_01" in k or "/1001_" in k}
@@ -245,9 +249,98 @@ def test_bad_actor_subset_is_rejected(tmp_path):
 
 def test_command_line_help_explains_options(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        demo.main(["--help"])
+        cli.main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     for option in ("--out", "--seed", "--force"):
         assert option in text
     assert "SYNTHETIC" in text
+
+
+def test_every_file_name_parses_to_the_planned_labels(corpus):
+    """The scanner's parser reads back from each name exactly the labels the plan rendered."""
+    from utils.data.scan import read_demographics
+
+    root, roots = corpus
+    plan = demo.corpus_plan(ACTORS)
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    wavs = {entry["path"] for entry in manifest["files"] if entry["path"].endswith(".wav")}
+    assert wavs == {spec.relpath for spec in plan}
+    sexes = read_demographics(roots["cremad"] / "VideoDemographics.csv")
+    for spec in plan:
+        assert (root / spec.relpath).is_file(), spec.relpath
+        labels = parse_name(spec.relpath)
+        actor = spec.actor if spec.corpus == "ravdess" else demo.cremad_actor_id(spec.actor)
+        parsed = tuple(labels[key] for key in ("corpus", "actor", "emotion", "intensity", "statement"))
+        assert parsed == (spec.corpus, actor, spec.emotion, spec.intensity, spec.sentence), spec.relpath
+        gender = labels["gender"] if spec.corpus == "ravdess" else sexes[actor]
+        assert gender == ("female" if spec.female else "male"), spec.relpath
+
+
+def test_full_plan_is_consistent_with_the_corpora_and_the_synthesiser():
+    """All 8 actors, without rendering: valid unique names, known phones, strengths for every code."""
+    from utils.data.corpora import CREMAD_LEVELS, RAVDESS_INTENSITIES
+
+    plan = demo.corpus_plan()
+    assert len(plan) == len({spec.relpath for spec in plan}) == 8 * (30 + 34)
+    for spec in plan:
+        assert parse_name(spec.relpath)["emotion"] == spec.emotion
+        assert spec.emotion in voices.EMOTION_PROFILES
+        assert spec.sentence in synth.SYLLABLES
+    for corpus_name in ("ravdess", "cremad"):
+        for actor in demo.DEFAULT_ACTORS:
+            indices = [s.index for s in plan if s.corpus == corpus_name and s.actor == actor]
+            assert indices == list(range(len(indices)))  # the clip numbers of the seed streams
+    assert set(demo.RAVDESS_STRENGTH) == set(RAVDESS_INTENSITIES)
+    assert set(demo.CREMAD_STRENGTH) == set(CREMAD_LEVELS)
+    assert set(demo.CREMAD_DEMO_SENTENCES) <= set(CREMAD_SENTENCES)
+    assert set(demo.CREMAD_DEMO_ACTORS) == {demo.cremad_actor_id(a) for a in demo.DEFAULT_ACTORS}
+    for syllables in synth.SYLLABLES.values():
+        for onset, vowel, coda, _ in syllables:
+            assert vowel in synth.FORMANTS_MALE and vowel in synth.FORMANTS_FEMALE
+            assert {onset, coda} - {""} <= set(synth.CONSONANTS)
+
+
+def test_n_jobs_means_what_it_means_in_scikit_learn(monkeypatch, tmp_path):
+    """None is one process, the default is -1 (all cores, within the course's memory cap)."""
+    import inspect
+
+    from utils.core.parallel import effective_workers
+
+    seen = []
+    real_parallel = demo.Parallel
+
+    def spy(n_jobs, **kwargs):
+        seen.append(n_jobs)
+        return real_parallel(n_jobs=1, **kwargs)
+
+    monkeypatch.setattr(demo, "Parallel", spy)
+    monkeypatch.setattr(demo, "render_clip", lambda spec, seed, root: (spec.relpath, 0))
+    demo.make_demo_corpus(tmp_path, n_jobs=None, actors=[1])
+    demo.make_demo_corpus(tmp_path, actors=[1])
+    assert seen == [1, effective_workers(-1)]
+    for function in (demo.make_demo_corpus, demo.ensure_demo_corpus):
+        assert inspect.signature(function).parameters["n_jobs"].default == -1
+    assert cli.build_parser().parse_args([]).n_jobs == -1
+
+
+def test_bad_arguments_are_rejected_before_anything_is_deleted(tmp_path, capsys):
+    keep = tmp_path / "RAVDESS-demo-synthetic" / "Actor_01" / "old.wav"
+    keep.parent.mkdir(parents=True)
+    keep.write_bytes(b"x")
+    for kwargs in ({"seed": -1}, {"seed": 1.5}, {"n_jobs": 0}):
+        with pytest.raises(ValueError, match="seed|n_jobs"):
+            demo.make_demo_corpus(tmp_path, **kwargs)
+    assert cli.main(["--out", str(tmp_path), "--seed", "-1"]) == 2
+    assert cli.main(["--out", str(tmp_path), "--n-jobs", "0"]) == 2
+    assert "--n-jobs" in capsys.readouterr().err
+    assert keep.exists()
+
+
+@pytest.mark.slow
+def test_python_m_runs_the_command_line():
+    result = subprocess.run([sys.executable, "-m", "utils.data.demo", "--help"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: python -m utils.data.demo")
+    assert "--n-jobs" in result.stdout

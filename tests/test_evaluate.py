@@ -8,7 +8,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from utils.evaluation.metrics import criteria_table, evaluate, plot_confusion, plot_history  # noqa: E402
+from utils.evaluation.metrics import criteria_table, evaluate  # noqa: E402
+from utils.notebook.plots import plot_confusion, plot_history
 
 LABELS = ["a", "b", "c"]
 # true: a a a a b b c c ; predicted: a a a b b c c c

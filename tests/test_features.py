@@ -16,7 +16,10 @@ import soundfile as sf
 
 from utils.data.audio import AudioError
 from utils.data.augment import Augmentation
-from utils.features.extract import FeatureConfig, FeatureSet, clip_features, clip_frames, compute, extract_corpus, feature_blocks, load_clip
+from utils.features.clip import clip_features, clip_frames, compute, feature_blocks, load_clip
+from utils.features.config import FeatureConfig
+from utils.features.extract import extract_corpus
+from utils.features.featureset import FeatureSet
 
 NOISE = Augmentation("noise", 20)
 
@@ -144,7 +147,9 @@ CHANGED = {
     "sr": 22050, "offset": 0.1, "duration": 3.0, "trim_db": 40.0, "n_fft": 1024, "win_length": 400,
     "hop_length": 256, "n_mfcc": 20, "n_mels": 64, "n_chroma": 24, "fmin": 20.0, "fmax": 7000.0,
     "stats": ("mean", "std"), "vector_features": ("mfcc",), "n_frames": 200,
-    "frame_features": ("mel",), "frame_crop": "start", "pad_value": -1.0,
+    "frame_features": ("mel",), "frame_crop": "start", "pad_value": -1.0, "res_type": "soxr_vhq",
+    "pitch_fmin": 70.0, "pitch_fmax": 500.0, "voicing_threshold": 0.3, "voicing_top_db": 35.0,
+    "percentiles": (25.0, 50.0, 75.0), "deltas": False, "delta_width": 5,
 }
 
 
@@ -249,7 +254,7 @@ def test_extract_rows_and_augmentations(clips, tmp_path):
     config = FeatureConfig()
     fs = extract_corpus(clips, config, augmentations=[NOISE], n_jobs=1, cache_dir=tmp_path / "cache", progress=False)
     assert fs.X.shape == (8, 180) and fs.X.dtype == np.float32
-    assert fs.rows["clip"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert fs.rows["index"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     assert fs.rows["augmentation"].tolist() == ["original", "noise20dB"] * 4
     assert fs.rows["augmented"].tolist() == [False, True] * 4
     assert fs.rows["clip_id"].tolist()[:2] == ["clip0", "clip0"]
@@ -355,7 +360,7 @@ def test_bad_files_are_skipped_with_reasons(clips, tmp_path):
     missing = bad / "missing.wav"
     paths = [clips[0], text, clips[1], truncated, silent, tiny, missing, clips[2], clips[3]]
     fs = extract_corpus(paths, FeatureConfig(), augmentations=[NOISE], n_jobs=1, cache_dir=tmp_path / "cache", progress=False)
-    assert sorted(set(fs.rows["clip"])) == [0, 2, 7, 8]
+    assert sorted(set(fs.rows["index"])) == [0, 2, 7, 8]
     assert len(fs) == 8
     reasons = dict(zip(fs.skipped["path"], fs.skipped["reason"]))
     assert set(fs.skipped["augmentation"]) == {"all"}
@@ -382,15 +387,16 @@ def test_frames_and_save_load_round_trip(clips, tmp_path):
     np.testing.assert_array_equal(back.X, fs.X)
     np.testing.assert_array_equal(back.frames, fs.frames)
     assert back.config == config
-    assert back.rows[["clip", "path", "augmentation", "augmented"]].equals(fs.rows[["clip", "path", "augmentation", "augmented"]])
+    assert back.rows[["index", "path", "augmentation", "augmented"]].equals(fs.rows[["index", "path", "augmentation", "augmented"]])
     assert list((tmp_path / "saved").iterdir())  # npz + csv + json, nothing pickled
     assert {p.suffix for p in (tmp_path / "saved").iterdir()} == {".npz", ".csv", ".json"}
 
 
+@pytest.mark.slow
 def test_parallel_matches_serial_and_cache_can_be_disabled(clips, tmp_path, monkeypatch):
-    import utils.features.extract as features
+    import utils.core.parallel as parallel
 
-    monkeypatch.setattr(features, "MIN_FILES_PER_WORKER", 1)  # start a worker even for 12 clips
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)  # start a worker even for 12 clips
     paths = clips * 3
     config = FeatureConfig()
     serial = extract_corpus(paths, config, augmentations=[NOISE], n_jobs=1, cache_dir=False, progress=False)
@@ -401,17 +407,19 @@ def test_parallel_matches_serial_and_cache_can_be_disabled(clips, tmp_path, monk
     assert serial.n_computed == 8 and len(serial) == 24
 
 
+@pytest.mark.slow
 def test_joblib_parallel_still_works_after_a_shared_run(clips, monkeypatch):
     """extract_corpus's worker is joblib's reusable executor, so joblib.Parallel can reuse it."""
     import joblib
 
-    import utils.features.extract as features
+    import utils.core.parallel as parallel
 
-    monkeypatch.setattr(features, "MIN_FILES_PER_WORKER", 1)
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
     extract_corpus(clips * 3, FeatureConfig(), n_jobs=2, cache_dir=False, progress=False)
     assert joblib.Parallel(n_jobs=2)(joblib.delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
 
 
+@pytest.mark.slow
 def test_shared_run_returns_every_batch_once(clips, monkeypatch):
     """The calling process and a worker share the batches; each comes back exactly once."""
     import time

@@ -5,7 +5,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from utils.learn.networks import FrameMask, MaskedGlobalAverage, class_weights, model_input, seed_conv1d, set_determinism, temporal_conv1d, train  # noqa: E402
+from utils.learn.networks import FrameMask, MaskedGlobalAverage, seed_conv1d, temporal_conv1d  # noqa: E402
+from utils.learn.training import class_weights, model_input, set_determinism, train
 
 
 def test_seed_conv1d_follows_the_seed_design():
@@ -85,6 +86,7 @@ def _train_once(seed):
     return model, history, epochs
 
 
+@pytest.mark.slow
 def test_training_is_reproducible_and_reports_history():
     set_determinism(3)
     set_determinism(3)  # safe to call twice
@@ -106,8 +108,10 @@ def test_train_checks_its_inputs():
         train(model, X_tr, y_tr + 5, X_val, y_val, epochs=1)
 
 
+@pytest.mark.slow
 def test_mixup_training_blends_rows_and_labels_and_is_reproducible():
-    from utils.learn.networks import MixupBatches, stats_mlp
+    from utils.learn.networks import stats_mlp
+    from utils.learn.training import MixupBatches
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 6)).astype("float32")

@@ -14,10 +14,17 @@ import soundfile as sf  # noqa: E402
 
 keras = pytest.importorskip("keras")
 
-from utils.data.audio import AudioError  # noqa: E402
+from utils.data.audio import (
+    AudioError,  # noqa: E402
+    stream_signal,
+)
+from utils.features.clip import clip_features, load_clip
+from utils.features.config import FeatureConfig  # noqa: E402
+from utils.notebook.plots import plot_timeline
 from utils.predict.bundle import load_bundle, save_bundle  # noqa: E402
-from utils.features.extract import FeatureConfig, clip_features, load_clip  # noqa: E402
-from utils.predict.clips import SILENCE, audio_files, main, plot_timeline, predict_emotion, predict_folder, predict_timeline, stream_signal  # noqa: E402
+from utils.predict.cli import main
+from utils.predict.clips import audio_files, predict_emotion, predict_folder
+from utils.predict.timeline import SILENCE, predict_timeline  # noqa: E402
 
 SR = 22050  # files are written at 22.05 kHz and resampled to the bundle's 16 kHz
 CONFIG = FeatureConfig(n_mfcc=13, n_mels=32)
@@ -164,6 +171,7 @@ def test_recording_shorter_than_a_window_is_one_window(tmp_path, bundle_dir):
         predict_timeline(tmp_path / "tiny.wav", bundle_dir)
 
 
+@pytest.mark.slow
 def test_cli_help_explains_every_option():
     done = subprocess.run([sys.executable, "-m", "utils.predict", "--help"], capture_output=True, text=True, check=True)
     for option in ("PATHS", "--model", "--out", "--timeline", "--window", "--hop", "--silence-db", "--jobs", "--batch-size", "--quiet", "Exit status"):
@@ -210,13 +218,13 @@ STATS_CONFIG = FeatureConfig(n_mfcc=13, n_mels=32, n_frames=100, frame_features=
 @pytest.fixture(scope="module")
 def stats_bundle_dir(tmp_path_factory):
     """An input-kind "stats" bundle: a 2-member ensemble (noise + dropout), scaler fitted on voices."""
-    from utils.predict.bundle import input_features, n_statistics
+    from utils.features.inputs import input_shape, signal_inputs
     from utils.learn.networks import ensemble_model, stats_mlp
 
-    n = n_statistics(STATS_CONFIG)
+    n = input_shape(STATS_CONFIG, "stats")[0]
     keras.utils.set_random_seed(0)
     members = [stats_mlp(n, 3, hidden=(8,)) for _ in range(2)]
-    X = np.stack([input_features(load_clip_signal(voice(1.0, f0, seed=i)), STATS_CONFIG, "stats") for i, f0 in enumerate((110, 160, 230))])
+    X = np.stack([signal_inputs(load_clip_signal(voice(1.0, f0, seed=i)), STATS_CONFIG, "stats") for i, f0 in enumerate((110, 160, 230))])
     scaler = {"mean": X.mean(axis=0).tolist(), "scale": np.maximum(X.std(axis=0), 1e-3).tolist()}
     return save_bundle(tmp_path_factory.mktemp("stats") / "course", ensemble_model(members), STATS_CONFIG, scaler, LABELS, input_kind="stats")
 
@@ -229,7 +237,8 @@ def load_clip_signal(y):
 
 
 def test_a_stats_bundle_predicts_a_clip_and_a_folder(stats_bundle_dir, clips):
-    from utils.features.extract import clip_frames, frame_statistics
+    from utils.features.clip import clip_frames
+    from utils.features.inputs import frame_statistics
 
     b = load_bundle(stats_bundle_dir)
     assert b.input_kind == "stats" and b.feature_shape == (13 * 7 + 2 * 32 + 21,)
@@ -247,7 +256,7 @@ def test_a_stats_bundle_predicts_a_clip_and_a_folder(stats_bundle_dir, clips):
 
 
 def test_a_stats_bundle_predicts_a_timeline(tmp_path, stats_bundle_dir):
-    from utils.features.extract import trim_silence
+    from utils.features.clip import trim_silence
 
     path = tmp_path / "twelve.wav"
     sf.write(path, np.concatenate([voice(5, 140), quiet(4), voice(3, 210, seed=4)]), SR)

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils.learn.splits import LabelEncoder, apply_scaler, check_disjoint, fit_scaler, fixed_folds, random_split, scaler_from_dict, scaler_to_dict, speaker_groups, speaker_kfold, speaker_split, split_indices
+from utils.learn.labels import LabelEncoder
+from utils.learn.scaling import apply_scaler, fit_scaler, scaler_from_dict, scaler_to_dict
+from utils.learn.splits import check_disjoint, fixed_folds, random_split, speaker_groups, speaker_kfold, speaker_split, split_indices
 
 RAVDESS_EMOTIONS = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
 CREMAD_EMOTIONS = ["neutral", "happy", "sad", "angry", "fearful", "disgust"]

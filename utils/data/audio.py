@@ -61,6 +61,25 @@ def _wav_truncation(path: Path) -> str | None:
     return None
 
 
+def _open_checked(path: Path):
+    """An open :class:`soundfile.SoundFile` of a file that exists, is audio and is not truncated."""
+    if not path.is_file():
+        raise AudioError(path, "file not found")
+    try:
+        handle = sf.SoundFile(str(path))
+    except Exception as exc:  # libsndfile raises several types for foreign files
+        raise AudioError(path, f"not readable as audio ({_short(exc, path)})") from None
+    if handle.format == "WAV":
+        reason = _wav_truncation(path)
+        if reason:
+            handle.close()
+            raise AudioError(path, reason)
+    if handle.frames == 0:
+        handle.close()
+        raise AudioError(path, "holds no audio samples")
+    return handle
+
+
 def audio_info(path) -> dict:
     """Read a file's header: sample rate, channels, frames and duration, without decoding it.
 
@@ -138,17 +157,7 @@ def load_audio(
     >>> y, sr = load_audio("data/demo/RAVDESS-demo-synthetic/Actor_01/03-01-05-02-01-01-01.wav", sr=16000)  # doctest: +SKIP
     """
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(path, "file not found")
-    try:
-        handle = sf.SoundFile(str(path))
-    except Exception as exc:  # libsndfile raises several types for foreign files
-        raise AudioError(path, f"not readable as audio ({_short(exc, path)})") from None
-    with handle:  # one open serves the header, the checks and the decoding
-        if handle.format == "WAV":
-            reason = _wav_truncation(path)
-            if reason:
-                raise AudioError(path, reason)
+    with _open_checked(path) as handle:  # one open serves the header, the checks and the decoding
         native = int(handle.samplerate)
         start = int(round(offset * native))
         n_read = -1 if duration is None else int(round(duration * native))
@@ -184,3 +193,56 @@ def write_wav(path, y, sr: int, subtype: str = "PCM_16") -> Path:
     y = np.asarray(y)
     sf.write(str(path), y.T if y.ndim == 2 else y, sr, subtype=subtype, format="WAV")
     return path
+
+
+def stream_signal(path, sr: int, *, block_seconds: float = 30.0, res_type: str = "soxr_hq"):
+    """Yield a file's signal as consecutive mono float32 blocks at ``sr``, never the whole file.
+
+    The file passes the same checks as :func:`load_audio` (missing, not audio, truncated, empty).
+    Blocks of ``block_seconds`` are mixed to mono and resampled with soxr's streaming resampler,
+    which keeps the filter state between blocks: the concatenated output equals resampling the
+    whole file at once with the soxr ``res_type`` of the same quality.
+
+    Parameters
+    ----------
+    path : str or Path
+    sr : int
+        Sample rate of the blocks.
+    block_seconds : float
+        Seconds of audio read at a time.
+    res_type : str
+        A soxr resampler name as in :func:`load_audio` (``"soxr_hq"``, ``"soxr_vhq"``, ...).
+
+    Raises
+    ------
+    AudioError
+        Everything :func:`load_audio` rejects, and NaN samples; the message names the file.
+    """
+    path = Path(path)
+    quality = {"soxr_vhq": "VHQ", "soxr_hq": "HQ", "soxr_mq": "MQ", "soxr_lq": "LQ", "soxr_qq": "QQ"}.get(res_type)
+    if quality is None:
+        raise ValueError(f"stream_signal resamples with soxr: res_type must be one of soxr_vhq, soxr_hq, soxr_mq, soxr_lq, soxr_qq, not {res_type!r}")
+    with _open_checked(path) as handle:
+        native = int(handle.samplerate)
+        resampler = None
+        if native != sr:
+            import soxr
+
+            resampler = soxr.ResampleStream(native, sr, 1, dtype="float32", quality=quality)
+        blocksize = max(1, int(block_seconds * native))
+        position = 0
+        while True:
+            try:
+                data = handle.read(blocksize, dtype="float32", always_2d=True)
+            except Exception as exc:
+                raise AudioError(path, f"cannot be decoded after {position / native:.1f} s ({_short(exc, path)})") from None
+            last = len(data) < blocksize
+            mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
+            if not np.all(np.isfinite(mono)):
+                raise AudioError(path, f"contains NaN or infinite sample values near {position / native:.1f} s")
+            position += len(data)
+            out = resampler.resample_chunk(np.ascontiguousarray(mono), last=last) if resampler is not None else mono
+            if len(out):
+                yield np.ascontiguousarray(out, dtype=np.float32)
+            if last:
+                return

@@ -30,7 +30,7 @@ def _has_audio(folder: Path) -> bool:
     """True if ``folder`` holds at least one audio file anywhere below it."""
     if not folder.is_dir():
         return False
-    return any(p.suffix.lower() in AUDIO_SUFFIXES for p in folder.rglob("*"))
+    return any(p.suffix.lower() in AUDIO_SUFFIXES and p.is_file() for p in folder.rglob("*"))
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def get_data_source(prefer: str | None = None, *, seed: int = 0, verbose: bool =
                 "and in SER_RAVDESS_DIR / SER_CREMAD_DIR. See data/README.md for how to download them."
             )
     if source is None:
-        from .demo import ensure_demo_corpus
+        from .demo.corpus import ensure_demo_corpus
 
         roots = ensure_demo_corpus(demo_dir(), seed=seed)
         source = DataSource("demo", roots)

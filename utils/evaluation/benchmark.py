@@ -4,37 +4,28 @@ The protocol is EmoBox's (Ma et al. 2024) for RAVDESS: six folds, each holding o
 (:data:`EMOBOX_RAVDESS_FOLDS`), so every actor is a test speaker exactly once and every test
 speaker is unseen.  Validation speakers always come from the fold's training actors, never from
 its test actors: the course recipes deal the 20 training actors into five gender-balanced groups,
-each held out by two of the ten ensemble members for early stopping (:func:`train_course_cv`),
+each held out by two of the ten ensemble members for early stopping
+(:func:`utils.learn.recipes.train_course_cv`),
 and the members' out-of-fold predictions on those groups are the figure every choice of settings
 looked at.  Scalers, and the statistics of per-speaker normalisation of training speakers, come from
 training rows only; the statistics of a test speaker come from that speaker's own unlabelled
 clips.
 
-Recipes (:data:`RECIPES`):
+Recipes (:data:`RECIPES`) are those of :mod:`utils.learn.recipes`; the benchmark only measures
+them:
 
 ``seed``
-    The seed tutorial as its README describes it: 2.5 s from 0.6 s at 22,050 Hz, no trimming,
-    180 pooled values (40 MFCC + 12 chroma + 128 mel means, :data:`SEED_CONFIG`), one noisy copy
-    ``y + 0.035 max|y| N(0, 1)`` per training clip (``Augmentation("peak_noise", 0.035)``;
-    all the fold's training actors, since the recipe uses no validation data), a
-    StandardScaler on the training rows, :func:`utils.model.seed_conv1d` trained with Adam, batch
-    64, 50 epochs, no early stopping, learning rate x0.4 after 2 epochs without a lower
-    *training* loss (:func:`utils.model.train_fixed`).
+    :data:`utils.learn.recipes.SEED`, trained on all the fold's training actors (it uses no
+    validation data).
 ``course``
-    Pooled statistics of the frame sequences of :data:`COURSE_CONFIG` (MFCC with deltas, log-mel
-    bands, pitch, voicing, energy and speaking rate: :func:`utils.features.frame_statistics`,
-    429 values), standardised on the training rows, fed to :func:`utils.model.stats_mlp`
-    trained with mixup (:func:`utils.model.train`); an ensemble of :data:`COURSE_SETTINGS`
-    ``["n_models"]`` networks with different seeds, each stopped early on a group of held-out
-    training speakers (:func:`train_course_cv`); the test prediction averages their
-    probabilities.  The ensemble is one Keras model, saved as a bundle of input kind ``"stats"``
-    (:mod:`utils.bundle`); :func:`course_statistics` computes its input.
-    :func:`train_course_model` trains the same ensemble with one fixed validation set (notebook
-    05 uses it to compare the recipe with other models on the same validation speakers).
+    :data:`utils.learn.recipes.COURSE`, trained by :func:`utils.learn.recipes.train_course_cv`
+    on all the fold's training actors; the test prediction averages the ensemble's
+    probabilities.
 ``course+spk-norm``
     The same, after z-scoring every speaker's statistics with that speaker's own mean and
-    standard deviation (:func:`utils.splits.speaker_normalize`).  Legitimate only where several
-    unlabelled clips of each speaker are available at prediction time; reported separately.
+    standard deviation (:func:`utils.learn.scaling.speaker_normalize`).  Legitimate only where
+    several unlabelled clips of each speaker are available at prediction time; reported
+    separately.
 
 Results are one row per recipe and fold (:func:`run_benchmark`), summarised as mean and standard
 deviation over folds by :func:`summarize`.  ``benchmarks/ravdess_folds.py`` is the command line.
@@ -53,45 +44,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..data.augment import Augmentation
-from ..features.extract import FeatureConfig, extract_corpus, frame_statistics
-from ..learn.splits import LabelEncoder, apply_scaler, fit_scaler, fixed_folds, speaker_groups, speaker_kfold, speaker_normalize
+from ..features.extract import extract_corpus
+from ..features.inputs import feature_set_inputs
+from ..learn.labels import LabelEncoder
+from ..learn.recipes import COURSE, SEED, CourseRecipe, SeedRecipe, train_course_cv
+from ..learn.scaling import apply_scaler, fit_scaler, speaker_normalize
+from ..learn.splits import fixed_folds, speaker_groups, speaker_kfold
 
 EMOBOX_RAVDESS_FOLDS = ([1, 11, 20, 21], [4, 10, 12, 14], [8, 9, 19, 23], [3, 5, 7, 24], [2, 15, 16, 18], [6, 13, 17, 22])
 """EmoBox's six RAVDESS folds: the four test actors of each."""
 
 RECIPES = ("seed", "course", "course+spk-norm")
 """Recipes :func:`run_benchmark` knows."""
-
-SEED_CONFIG = FeatureConfig(sr=22050, offset=0.6, duration=2.5, trim_db=None, n_fft=2048, hop_length=512)
-"""The seed tutorial's features: 180 means (40 MFCC, 12 chroma, 128 mel) of 2.5 s from 0.6 s."""
-
-SEED_AUGMENTATION = Augmentation("peak_noise", 0.035)
-"""The seed tutorial's one noisy copy per training clip."""
-
-SEED_SETTINGS = {"epochs": 50, "batch_size": 64, "lr_factor": 0.4, "lr_patience": 2}
-"""The seed tutorial's training: Adam (1e-3), batch 64, 50 epochs, LR x0.4 on a training-loss plateau."""
-
-COURSE_CONFIG = FeatureConfig(sr=16000, trim_db=30.0, n_fft=512, hop_length=160, n_mels=64, n_mfcc=40, n_frames=300, frame_features=("mfcc", "mel", "prosody"))
-"""The course recipe's features: 16 kHz, silence trimmed at 30 dB, 32 ms frames every
-10 ms, sequences of 40 MFCC + 64 mel bands + 4 prosody values (pitch, voicing, periodicity,
-energy), pooled by :func:`utils.features.frame_statistics`."""
-
-COURSE_SETTINGS = {
-    "hidden": (256, 128),
-    "dropout": 0.5,
-    "input_noise": 0.1,
-    "learning_rate": 1e-3,
-    "batch_size": 32,
-    "max_epochs": 200,
-    "patience": 15,
-    "class_weight": False,
-    "mixup": 0.2,
-    "n_models": 10,
-    "n_groups": 5,
-}
-"""The course recipe's model and training settings (chosen on validation speakers: the
-out-of-fold predictions of :func:`train_course_cv`)."""
 
 QUICK = {"epochs_scale": 0.1, "n_folds": 2, "n_models": 2}
 """What ``quick=True`` changes: epochs x0.1, the first two folds, two networks per ensemble."""
@@ -118,7 +82,7 @@ def load_clips(root) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :func:`utils.corpus.scan_corpus` columns plus ``label``, one row per usable clip.
+        :func:`utils.data.scan.scan_corpus` columns plus ``label``, one row per usable clip.
     """
     from ..data.scan import assign_labels, scan_corpus
 
@@ -139,11 +103,11 @@ def benchmark_folds(table: pd.DataFrame, folds="emobox", *, n_val: int = 0, seed
     folds : "emobox", "auto" or list of lists of int
         ``"emobox"``: :data:`EMOBOX_RAVDESS_FOLDS`, keeping in each fold the actors present in
         ``table`` and dropping folds left empty (the demo corpus has actors 1-8 only).
-        ``"auto"``: :func:`utils.splits.speaker_kfold` with ``k`` folds (fewer if there are fewer
+        ``"auto"``: :func:`utils.learn.splits.speaker_kfold` with ``k`` folds (fewer if there are fewer
         speakers).  A list gives the test actors of each fold.
     n_val : int
         Fixed validation speakers per fold, drawn from that fold's training actors in proportion
-        to gender (:func:`utils.splits.fixed_folds`); at most a fifth of them (at least one), so
+        to gender (:func:`utils.learn.splits.fixed_folds`); at most a fifth of them (at least one), so
         a small corpus keeps most of its speakers for training (RAVDESS: 4 of 20).  Default 0:
         none, as :func:`run_benchmark` uses them (the course recipes rotate their validation
         speakers among the training actors, :func:`train_course_cv`).
@@ -212,9 +176,7 @@ class BenchmarkData:
     seed_X, seed_clip, seed_augmented : np.ndarray
         Seed features: rows, the clip of each row, and whether the row is a noisy copy.
     course_X : np.ndarray
-        Course statistics, one row per clip (:func:`utils.features.frame_statistics`).
-    course_names : list of str
-        Names of the statistics.
+        Course statistics, one row per clip (:func:`utils.features.inputs.frame_statistics`).
     seconds : dict
         Feature seconds per recipe family.
     """
@@ -227,11 +189,10 @@ class BenchmarkData:
     seed_clip: np.ndarray | None = None
     seed_augmented: np.ndarray | None = None
     course_X: np.ndarray | None = None
-    course_names: list = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
 
 
-def prepare_data(table: pd.DataFrame, recipes=RECIPES, *, cache_dir=None, n_jobs: int = -1) -> BenchmarkData:
+def prepare_data(table: pd.DataFrame, recipes=RECIPES, *, cache_dir=None, n_jobs: int = -1, seed_recipe: SeedRecipe = SEED, course_recipe: CourseRecipe = COURSE) -> BenchmarkData:
     """Compute (or read from the cache) the features of every clip for the given recipes.
 
     The seed recipe's noisy copies are computed for every clip, since every clip trains in five
@@ -244,10 +205,12 @@ def prepare_data(table: pd.DataFrame, recipes=RECIPES, *, cache_dir=None, n_jobs
     recipes : sequence of str
         Any of :data:`RECIPES`.
     cache_dir : str or Path
-        Feature cache (:func:`utils.features.extract_corpus`).  Required: the benchmark never
+        Feature cache (:func:`utils.features.extract.extract_corpus`).  Required: the benchmark never
         writes into the repository's default cache.
     n_jobs : int
         Feature processes (-1: all cores).
+    seed_recipe, course_recipe : SeedRecipe, CourseRecipe
+        Whose feature configurations to extract.
 
     Returns
     -------
@@ -260,59 +223,25 @@ def prepare_data(table: pd.DataFrame, recipes=RECIPES, *, cache_dir=None, n_jobs
         raise ValueError(f"unknown recipe(s) {unknown}; known: {RECIPES}")
     encoder = LabelEncoder().fit(table["label"])
     data = BenchmarkData(table=table, encoder=encoder, y=encoder.transform(table["label"]), speakers=speaker_groups(table).to_numpy())
-    paths = table["path"].tolist()
     if "seed" in recipes:
         start = time.perf_counter()
-        fs = extract_corpus(paths, SEED_CONFIG, augmentations=[SEED_AUGMENTATION], cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
-        _check_complete(fs, len(paths), "seed")
-        data.seed_X, data.seed_clip, data.seed_augmented = fs.X, fs.rows["clip"].to_numpy(), fs.rows["augmented"].to_numpy(bool)
+        fs = extract_corpus(table, seed_recipe.features, augmentations=[seed_recipe.augmentation], cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
+        _check_complete(fs, table, "seed")
+        data.seed_X, data.seed_clip, data.seed_augmented = fs.X, table.index.get_indexer(fs.rows["index"]), fs.rows["augmented"].to_numpy(bool)
         data.seconds["seed"] = time.perf_counter() - start
     if any(r.startswith("course") for r in recipes):
         start = time.perf_counter()
-        fs = extract_corpus(paths, COURSE_CONFIG, frames=True, cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
-        _check_complete(fs, len(paths), "course")
-        data.course_X, data.course_names = course_statistics(fs, COURSE_CONFIG)
+        fs = extract_corpus(table, course_recipe.features, frames=True, cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
+        _check_complete(fs, table, "course")
+        data.course_X = feature_set_inputs(fs, course_recipe.input_kind)
         data.seconds["course"] = time.perf_counter() - start
     return data
 
 
-def course_statistics(feature_set, config: FeatureConfig = COURSE_CONFIG) -> tuple:
-    """The course recipe's statistics of the rows of a FeatureSet extracted with ``frames=True``.
-
-    :func:`utils.features.frame_statistics` of ``feature_set.frames`` over each row's
-    ``n_valid_frames`` real frames: what :func:`prepare_data` computes, and what a bundle of input
-    kind ``"stats"`` (:mod:`utils.bundle`) recomputes for a new clip.
-
-    Parameters
-    ----------
-    feature_set : utils.features.FeatureSet
-        From ``extract_corpus(paths, config, frames=True)``.
-    config : FeatureConfig
-        The configuration the set was extracted with (default :data:`COURSE_CONFIG`).
-
-    Returns
-    -------
-    X : np.ndarray
-        ``(n_rows, n_statistics)`` float32 (429 columns for :data:`COURSE_CONFIG`).
-    names : list of str
-        Name of every column.
-
-    Examples
-    --------
-    >>> fs = extract_corpus(paths, COURSE_CONFIG, frames=True)     # doctest: +SKIP
-    >>> X, names = course_statistics(fs)                          # doctest: +SKIP
-    """
-    if feature_set.frames is None:
-        raise ValueError("the feature set has no frame sequences: extract it with frames=True")
-    if getattr(feature_set, "config", config) != config:
-        raise ValueError("the feature set was extracted with another FeatureConfig than the one given")
-    return frame_statistics(feature_set.frames, feature_set.rows["n_valid_frames"].to_numpy(), config)
-
-
-def _check_complete(fs, n_clips: int, name: str):
-    """Every clip must have its original row, in order (a skipped clip would misalign labels)."""
+def _check_complete(fs, table: pd.DataFrame, name: str):
+    """Every clip must have its original row: the folds are defined on the whole table."""
     original = fs.rows[~fs.rows["augmented"]]
-    if len(fs.skipped) or not np.array_equal(original["clip"].to_numpy(), np.arange(n_clips)):
+    if len(fs.skipped) or set(original["index"]) != set(table.index):
         raise ValueError(f"{name} features: {len(fs.skipped)} clip(s) could not be used: {fs.skipped.head().to_dict('records')}")
 
 
@@ -340,7 +269,9 @@ class FoldResult:
     n_train_rows : int
         Training rows (augmented copies included).
     train_speakers : set
-        Speakers whose rows were used for training or validation (for the leakage check).
+        Speakers of the rows the networks were actually given for training or validation (for the
+        course recipes, the speakers of the validation groups that ``train_course_cv`` formed
+        from its training table), for the leakage check of :func:`run_benchmark`.
     val_mask : np.ndarray
         Clips (boolean, table order) that ``val_pred`` describes.
     """
@@ -359,13 +290,14 @@ def _parts(split) -> dict:
     return {p: values == p for p in ("train", "val", "test")}
 
 
-def run_seed_fold(data: BenchmarkData, split, *, epochs_scale: float = 1.0, seed: int = 0) -> FoldResult:
+def run_seed_fold(data: BenchmarkData, split, *, epochs_scale: float = 1.0, seed: int = 0, recipe: SeedRecipe = SEED) -> FoldResult:
     """Train and apply the seed recipe on one fold (see the module docstring).
 
     Training rows are all the fold's training clips (``"train"`` and ``"val"``: the seed uses no
     validation data) and their noisy copies.
     """
-    from ..learn.networks import seed_conv1d, set_determinism, train_fixed
+    from ..learn.networks import seed_conv1d
+    from ..learn.training import set_determinism, train_fixed
 
     parts = _parts(split)
     clip = data.seed_clip
@@ -376,11 +308,11 @@ def run_seed_fold(data: BenchmarkData, split, *, epochs_scale: float = 1.0, seed
     X = apply_scaler(scaler, data.seed_X)
     set_determinism(seed)
     model = seed_conv1d(X.shape[1], data.encoder.n_classes)
-    epochs = max(1, round(SEED_SETTINGS["epochs"] * epochs_scale))
+    epochs = max(1, round(recipe.epochs * epochs_scale))
     start = time.perf_counter()
     _, n_epochs = train_fixed(
-        model, X[train_rows], data.y[clip[train_rows]], epochs=epochs, batch_size=SEED_SETTINGS["batch_size"],
-        lr_factor=SEED_SETTINGS["lr_factor"], lr_patience=SEED_SETTINGS["lr_patience"], seed=seed,
+        model, X[train_rows], data.y[clip[train_rows]], epochs=epochs, batch_size=recipe.batch_size,
+        lr_factor=recipe.lr_factor, lr_patience=recipe.lr_patience, seed=seed,
     )
     seconds = time.perf_counter() - start
     pred = model.predict(X[test_rows], verbose=0, batch_size=256).argmax(axis=1)
@@ -388,7 +320,7 @@ def run_seed_fold(data: BenchmarkData, split, *, epochs_scale: float = 1.0, seed
     return FoldResult(pred, np.zeros(0, dtype=int), seconds, float(n_epochs), int(train_rows.sum()), set(data.speakers[clip[train_rows]]), none)
 
 
-def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epochs_scale: float = 1.0, n_models: int | None = None, seed: int = 0, settings: dict | None = None) -> FoldResult:
+def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epochs_scale: float = 1.0, n_models: int | None = None, seed: int = 0, recipe: CourseRecipe = COURSE) -> FoldResult:
     """Train and apply the course recipe on one fold: :func:`train_course_cv` on the training speakers.
 
     All the fold's training speakers (``"train"`` and ``"val"``) train the ensemble, each member
@@ -405,234 +337,28 @@ def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epoch
     epochs_scale : float
         Multiplies the maximum number of epochs.
     n_models : int, optional
-        Ensemble size (default ``settings["n_models"]``).
+        Ensemble size (default ``recipe.n_models``).
     seed : int
         Seed of the validation groups; member ``m`` is seeded with ``seed + m``.
-    settings : dict, optional
-        Overrides of :data:`COURSE_SETTINGS`, for experiments judged on the out-of-fold
-        predictions of the training speakers.
+    recipe : CourseRecipe
+        Default :data:`utils.learn.recipes.COURSE`; a variant (``COURSE.replace(...)``) for
+        experiments judged on the out-of-fold predictions of the training speakers.
 
     Returns
     -------
     FoldResult
     """
-    s = {**COURSE_SETTINGS, **(settings or {})}
-    n_models = int(n_models or s["n_models"])
+    n_models = int(n_models or recipe.n_models)
     parts = _parts(split)
     X = speaker_normalize(data.course_X, data.speakers) if spk_norm else data.course_X
     pool = parts["train"] | parts["val"]
-    max_epochs = max(1, round(s["max_epochs"] * epochs_scale))
+    max_epochs = max(1, round(recipe.max_epochs * epochs_scale))
     ensemble, scaler, info = train_course_cv(
         X[pool], data.y[pool], data.table[pool].reset_index(drop=True), data.encoder.n_classes,
-        settings={**s, "max_epochs": max_epochs, "n_models": n_models}, seed=seed,
+        recipe=recipe.replace(max_epochs=max_epochs, n_models=n_models), seed=seed,
     )
     test_pred = ensemble.predict(apply_scaler(scaler, X[parts["test"]]), verbose=0, batch_size=256).argmax(axis=1)
-    return FoldResult(test_pred, info["oof_proba"].argmax(axis=1), info["seconds"], float(np.mean(info["epochs"])), int(pool.sum()), set(data.speakers[pool]), pool)
-
-
-def train_course_model(X_train_stats, y_train, X_val_stats, y_val, n_classes: int, *, settings: dict = COURSE_SETTINGS, seed: int = 0):
-    """Train the course recipe's ensemble, every member stopped early on the same validation rows.
-
-    :func:`train_course_cv` is the recipe as the benchmark runs it; this variant, with one fixed
-    validation set, lets the recipe be compared with other models on the same validation
-    speakers.  A scaler is fitted on the training rows only and applied to both parts; then
-    ``settings["n_models"]`` :func:`utils.model.stats_mlp` networks are trained, member ``m``
-    seeded with ``seed + m`` (:func:`utils.model.set_determinism` before building it and as the
-    seed of :func:`utils.model.train`), each stopped early on the validation rows (at most
-    ``settings["max_epochs"]`` epochs, patience ``min(settings["patience"], max_epochs)``).  The
-    members are joined by :func:`utils.model.ensemble_model` into one model averaging their
-    probabilities, which :func:`utils.bundle.save_bundle` saves as one file (input kind
-    ``"stats"``).
-
-    Parameters
-    ----------
-    X_train_stats, X_val_stats : np.ndarray
-        Unscaled statistics (:func:`course_statistics`) of the training and validation clips
-        (validation: held-out *training* speakers, never test speakers).
-    y_train, y_val : array of int
-        Class indices.
-    n_classes : int
-    settings : dict
-        :data:`COURSE_SETTINGS` or overrides of some of its keys.
-    seed : int
-
-    Returns
-    -------
-    ensemble : keras.Model
-        Input ``(batch, n_statistics)`` scaled statistics, output the members' mean probabilities.
-    scaler : sklearn.preprocessing.StandardScaler
-        Fitted on ``X_train_stats``.
-    info : dict
-        ``epochs`` (list, epochs run per member), ``seconds`` (training wall-clock seconds, all
-        members), ``n_models``, ``max_epochs``, ``patience``, ``seed`` and ``settings`` (JSON-ready).
-
-    Examples
-    --------
-    >>> ensemble, scaler, info = train_course_model(X_tr, y_tr, X_va, y_va, 8)     # doctest: +SKIP
-    >>> save_bundle("models/course", ensemble, COURSE_CONFIG, scaler, labels, input_kind="stats")  # doctest: +SKIP
-    """
-    from ..learn.networks import ensemble_model
-
-    s = {**COURSE_SETTINGS, **(settings or {})}
-    X_tr, X_va = np.asarray(X_train_stats), np.asarray(X_val_stats)
-    if X_tr.ndim != 2 or X_va.ndim != 2 or X_tr.shape[1] != X_va.shape[1]:
-        raise ValueError(f"training and validation statistics must be 2-D with the same columns, not {X_tr.shape} and {X_va.shape}")
-    n_models, max_epochs = int(s["n_models"]), int(s["max_epochs"])
-    if n_models < 1 or max_epochs < 1:
-        raise ValueError(f"n_models and max_epochs must be at least 1, not {n_models} and {max_epochs}")
-    scaler = fit_scaler(X_tr)
-    X_tr, X_va = apply_scaler(scaler, X_tr), apply_scaler(scaler, X_va)
-    members, epochs, seconds = [], [], 0.0
-    for m in range(n_models):
-        model, n, sec = _train_member(X_tr, y_train, X_va, y_val, n_classes, s, seed + m)
-        members.append(model)
-        epochs.append(n)
-        seconds += sec
-    info = _info(s, epochs, seconds, seed)
-    return ensemble_model(members, name="course_ensemble"), scaler, info
-
-
-def _train_member(X_tr, y_tr, X_va, y_va, n_classes: int, s: dict, seed: int):
-    """One :func:`utils.model.stats_mlp` of the course recipe, early-stopped on ``X_va``.
-
-    Returns the model, the epochs it ran and its training seconds.
-    """
-    from ..learn.networks import set_determinism, stats_mlp, train
-
-    max_epochs = int(s["max_epochs"])
-    set_determinism(seed)
-    model = stats_mlp(X_tr.shape[1], n_classes, hidden=s["hidden"], dropout=s["dropout"], input_noise=s["input_noise"], learning_rate=s["learning_rate"])
-    start = time.perf_counter()
-    _, n = train(
-        model, X_tr, y_tr, X_va, y_va, epochs=max_epochs, batch_size=s["batch_size"], class_weight=s["class_weight"],
-        patience=min(s["patience"], max_epochs), seed=seed, mixup=s["mixup"],
-    )
-    return model, int(n), time.perf_counter() - start
-
-
-def _info(s: dict, epochs: list, seconds: float, seed: int) -> dict:
-    """The JSON-ready training record of a course ensemble."""
-    return {
-        "epochs": epochs, "seconds": seconds, "n_models": len(epochs), "max_epochs": int(s["max_epochs"]),
-        "patience": int(min(s["patience"], s["max_epochs"])), "seed": int(seed),
-        "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()},
-    }
-
-
-def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
-    """Deal the speakers of ``table`` into ``n_groups`` validation groups, one per ensemble member.
-
-    :func:`utils.splits.speaker_kfold`: every speaker is in exactly one group, groups differ by
-    at most one speaker and have a similar mix of genders (and corpora).  With fewer speakers
-    than ``n_groups``, there are as many groups as speakers.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        One row per clip with ``corpus``, ``gender`` and ``actor`` (or instead a ``speaker`` key
-        ``"corpus:actor"``, as in a saved split), the training clips only.
-    n_groups : int
-        At least 2.
-    seed : int
-
-    Returns
-    -------
-    list of np.ndarray
-        Boolean masks over the rows of ``table``, one per group.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"corpus": "ravdess", "actor": [1, 1, 2, 3, 4], "gender": ["male", "male", "female", "male", "female"]})
-    >>> [m.astype(int).tolist() for m in member_groups(t, 2)]
-    [[1, 1, 1, 0, 0], [0, 0, 0, 1, 1]]
-    """
-    from ..learn.splits import speaker_groups
-
-    n_speakers = speaker_groups(table).nunique()
-    if n_groups < 2 or n_speakers < 2:
-        raise ValueError(f"rotating validation needs at least 2 groups and 2 speakers, not {n_groups} groups of {n_speakers} speaker(s)")
-    return [np.asarray(split) == "test" for split in speaker_kfold(table, k=min(n_groups, n_speakers), seed=seed)]
-
-
-def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, settings: dict = COURSE_SETTINGS, seed: int = 0):
-    """Train the course recipe's ensemble on *all* training speakers, with rotating validation.
-
-    The training speakers are dealt into ``settings["n_groups"]`` groups (:func:`member_groups`;
-    fewer if there are fewer members or speakers).  Member ``m`` trains on every group but group
-    ``m % n_groups`` and is stopped early on that group, so the members hold out different voices,
-    every training speaker teaches most of the members, and no speaker has to be set aside for
-    validation alone.  With ``n_models = 2 * n_groups`` (the recipe: 10 and 5), two members with
-    different seeds share each held-out group.  The members' mean prediction on their own
-    held-out group is an *out-of-fold* prediction: one honest validation score over all the
-    training speakers (``info["oof_proba"]``), a steadier guide for choosing settings than a few
-    validation speakers.  The scaler is fitted on all the training rows.
-
-    This is how the benchmark trains the course recipes, and how notebook 05 trains the model it
-    ships once the recipe has been chosen.  The test speakers must not be in ``X_stats``.
-
-    Parameters
-    ----------
-    X_stats : np.ndarray
-        Unscaled statistics (:func:`course_statistics`) of the training clips.
-    y : array of int
-        Class indices.
-    table : pandas.DataFrame
-        The same clips' ``corpus``, ``gender`` and ``actor`` or ``speaker`` (row ``i`` describes
-        ``X_stats[i]``; see :func:`member_groups`).
-    n_classes : int
-    settings : dict
-        :data:`COURSE_SETTINGS` or overrides of some of its keys.
-    seed : int
-        Seed of the groups; member ``m`` is seeded with ``seed + m``.
-
-    Returns
-    -------
-    ensemble : keras.Model
-        The members' mean probabilities (:func:`utils.model.ensemble_model`).
-    scaler : sklearn.preprocessing.StandardScaler
-    info : dict
-        As :func:`train_course_model`, plus ``oof_proba`` (``(n, n_classes)``: every row's
-        probabilities from the member that did not train on it) and ``groups`` (the speakers of
-        each validation group).
-
-    Examples
-    --------
-    >>> ensemble, scaler, info = train_course_cv(X, y, clips, 8)         # doctest: +SKIP
-    >>> (info["oof_proba"].argmax(axis=1) == y).mean()                   # doctest: +SKIP
-    """
-    from ..learn.networks import ensemble_model
-    from ..learn.splits import speaker_groups
-
-    s = {**COURSE_SETTINGS, **(settings or {})}
-    X = np.asarray(X_stats)
-    y = np.asarray(y)
-    if X.ndim != 2 or len(X) != len(y) or len(X) != len(table):
-        raise ValueError(f"X_stats {X.shape}, y ({len(y)},) and table ({len(table)} rows) must describe the same clips")
-    if int(s["max_epochs"]) < 1:
-        raise ValueError(f"max_epochs must be at least 1, not {s['max_epochs']}")
-    n_models = int(s["n_models"])
-    if n_models < 2:
-        raise ValueError(f"rotating validation needs at least 2 members, not n_models={n_models}")
-    groups = member_groups(table, min(int(s["n_groups"]), n_models), seed=seed)
-    scaler = fit_scaler(X)
-    Xs = apply_scaler(scaler, X)
-    oof = np.zeros((len(X), n_classes), dtype=np.float32)
-    votes = np.zeros(len(X), dtype=np.float32)
-    members, epochs, seconds = [], [], 0.0
-    for m in range(n_models):
-        held = groups[m % len(groups)]
-        model, n, sec = _train_member(Xs[~held], y[~held], Xs[held], y[held], n_classes, s, seed + m)
-        oof[held] += model.predict(Xs[held], verbose=0, batch_size=256)
-        votes[held] += 1
-        members.append(model)
-        epochs.append(n)
-        seconds += sec
-    oof /= votes[:, None]
-    info = _info(s, epochs, seconds, seed)
-    keys = speaker_groups(table).to_numpy()
-    info["groups"] = [sorted(set(keys[g])) for g in groups]
-    info["oof_proba"] = oof
-    return ensemble_model(members, name="course_ensemble"), scaler, info
+    return FoldResult(test_pred, info["oof_proba"].argmax(axis=1), info["seconds"], float(np.mean(info["epochs"])), int(pool.sum()), set().union(*info["groups"]), pool)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..learn.splits import fit_scaler, apply_scaler, random_split, speaker_split
+from ..learn.scaling import apply_scaler, fit_scaler
+from ..learn.splits import random_split, speaker_split
 
 PROTOCOLS = {
     "a": "augment, then split randomly",
@@ -70,17 +71,17 @@ def protocol_rows(protocol: str, table: pd.DataFrame, rows: pd.DataFrame, *, see
     ----------
     protocol : {"a", "b", "c"}
     table : pandas.DataFrame
-        The clip table (one row per clip, columns of :func:`utils.corpus.scan_corpus` plus
-        ``label``), indexed like ``rows["clip"]``.
+        The clip table (one row per clip, columns of :func:`utils.data.scan.scan_corpus` plus
+        ``label``), whose index labels are the ``rows["index"]`` values.
     rows : pandas.DataFrame
-        ``FeatureSet.rows``: ``clip`` and ``augmented`` for every feature row.
+        ``FeatureSet.rows``: ``index`` and ``augmented`` for every feature row.
 
     Returns
     -------
     train, test : np.ndarray
     """
     if protocol == "a":
-        pool = table.loc[rows["clip"].to_numpy()].reset_index(drop=True)
+        pool = table.loc[rows["index"].to_numpy()].reset_index(drop=True)
         part = random_split(pool, test_size=test_size, val_size=0.0, seed=seed, stratify="label").to_numpy()
         return np.flatnonzero(part == "train"), np.flatnonzero(part == "test")
     if protocol == "b":
@@ -89,7 +90,7 @@ def protocol_rows(protocol: str, table: pd.DataFrame, rows: pd.DataFrame, *, see
         part = speaker_split(table, test_size=test_size, val_size=0.0, seed=seed)
     else:
         raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}, not {protocol!r}")
-    clip_part = part.loc[rows["clip"].to_numpy()].to_numpy()
+    clip_part = part.loc[rows["index"].to_numpy()].to_numpy()
     augmented = rows["augmented"].to_numpy(bool)
     train = np.flatnonzero(clip_part == "train")
     test = np.flatnonzero((clip_part == "test") & ~augmented)
@@ -102,9 +103,9 @@ def leakage_experiment(table: pd.DataFrame, features, *, seeds=(0, 1, 2), test_s
     Parameters
     ----------
     table : pandas.DataFrame
-        Clip table with a ``label`` column (:func:`utils.corpus.assign_labels`), whose positions
-        match the ``paths`` given to :func:`utils.features.extract_corpus`.
-    features : utils.features.FeatureSet
+        Clip table with a ``label`` column (:func:`utils.data.scan.assign_labels`), the one given
+        to :func:`utils.features.extract.extract_corpus`.
+    features : utils.features.featureset.FeatureSet
         Features of every clip in ``table`` *and* of one augmented copy of each (the experiment
         needs copies of all clips for protocol (a); protocols (b) and (c) use only the copies of
         their training clips).
@@ -119,12 +120,13 @@ def leakage_experiment(table: pd.DataFrame, features, *, seeds=(0, 1, 2), test_s
         One row per protocol and seed: ``protocol``, ``description``, ``seed``, ``accuracy``,
         ``uar`` (unweighted average recall), ``n_train``, ``n_test``.
     """
-    table = table.reset_index(drop=True)
     if "label" not in table.columns:
-        raise ValueError("table needs a 'label' column (utils.corpus.assign_labels)")
+        raise ValueError("table needs a 'label' column (utils.data.scan.assign_labels)")
     if not features.rows["augmented"].any():
         raise ValueError("features hold no augmented copies; extract them with augmentations=[...]")
-    labels = table["label"].to_numpy()[features.rows["clip"].to_numpy()]
+    if not set(features.rows["index"]) <= set(table.index):
+        raise ValueError("features hold rows of clips that are not in table: extract them from this table")
+    labels = table.loc[features.rows["index"].to_numpy(), "label"].to_numpy()
     results = []
     for seed in seeds:
         for protocol, description in PROTOCOLS.items():

@@ -127,18 +127,13 @@ def _as_names(values, labels: list, name: str) -> np.ndarray:
 
 
 def _per_class(y_true, y_pred, labels):
-    from sklearn.metrics import confusion_matrix
+    """Confusion counts and per-class precision, recall, F1, support and predicted counts (scikit-learn)."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     cm = confusion_matrix(y_true, y_pred, labels=labels)
-    support = cm.sum(axis=1)
-    predicted = cm.sum(axis=0)
-    tp = np.diag(cm)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(predicted > 0, tp / np.maximum(predicted, 1), 0.0)
-        recall = np.where(support > 0, tp / np.maximum(support, 1), 0.0)
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / np.where(precision + recall > 0, precision + recall, 1), 0.0)
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     table = pd.DataFrame(
-        {"precision": precision, "recall": recall, "f1": f1, "support": support, "predicted": predicted},
+        {"precision": precision, "recall": recall, "f1": f1, "support": support, "predicted": cm.sum(axis=0)},
         index=pd.Index(labels, name="class"),
     )
     return cm, table
@@ -284,103 +279,3 @@ def criteria_table(report: Report, accuracy: float = 0.80, macro_f1: float = 0.8
     df["passed"] = df["measured"] > df["target"]
     df["result"] = np.where(df["passed"], "pass", "fail")
     return df
-
-
-# --------------------------------------------------------------------------------------------
-# Plots
-# --------------------------------------------------------------------------------------------
-
-
-def plot_confusion(report: Report, normalize: bool = False, ax=None, title: str | None = None, cmap: str = "Greys"):
-    """Draw the confusion matrix with every cell annotated (readable in grey scale).
-
-    Parameters
-    ----------
-    report : Report
-    normalize : bool
-        Show row-normalised fractions (each row sums to 1; the diagonal is the recall) instead of
-        counts.
-    ax : matplotlib Axes, optional
-    title : str, optional
-        Default: "Confusion matrix (counts)" or "(row-normalised: recall on the diagonal)".
-    cmap : str
-        A sequential colour map; the default grey keeps the figure readable when printed.
-
-    Returns
-    -------
-    matplotlib Axes
-
-    Examples
-    --------
-    >>> plot_confusion(report, normalize=True)       # doctest: +SKIP
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        size = 1.0 + 0.6 * len(report.labels)
-        _, ax = plt.subplots(figsize=(size + 1.2, size))
-    data = report.confusion_normalized if normalize else report.confusion
-    values = data.to_numpy(dtype=float)
-    vmax = 1.0 if normalize else max(1.0, values.max())
-    image = ax.imshow(values, cmap=cmap, vmin=0, vmax=vmax)
-    k = len(report.labels)
-    for i in range(k):
-        for j in range(k):
-            v = values[i, j]
-            text = f"{v:.2f}" if normalize else f"{int(v)}"
-            dark = v / vmax > 0.5
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black", fontweight="bold" if i == j else "normal")
-    ax.set_xticks(range(k), report.labels, rotation=45, ha="right")
-    ax.set_yticks(range(k), report.labels)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    if title is None:
-        title = "Confusion matrix (row-normalised: recall on the diagonal)" if normalize else "Confusion matrix (counts)"
-    ax.set_title(title)
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class" if normalize else "clips")
-    return ax
-
-
-def plot_history(history, axes=None, title: str | None = None):
-    """Loss and accuracy per epoch, training (solid) vs validation (dashed), best epoch marked.
-
-    Parameters
-    ----------
-    history : dict or keras History
-        ``{"loss": [...], "val_loss": [...], "accuracy": [...], "val_accuracy": [...]}``, as
-        returned by :func:`utils.model.train` (a Keras ``History`` object works too).
-    axes : pair of matplotlib Axes, optional
-    title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    numpy array of two Axes
-
-    Examples
-    --------
-    >>> plot_history(history)                        # doctest: +SKIP
-    """
-    import matplotlib.pyplot as plt
-
-    history = getattr(history, "history", history)
-    if "loss" not in history or not len(history["loss"]):
-        raise ValueError("history holds no 'loss' values: pass the dict returned by utils.model.train")
-    if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    axes = np.asarray(axes).ravel()
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    best = int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss") else None
-    for ax, metric, label in zip(axes, ("loss", "accuracy"), ("loss (cross-entropy)", "accuracy")):
-        if metric in history:
-            ax.plot(epochs, history[metric], color="0.15", linestyle="-", marker="o", markersize=3, label="training")
-        if f"val_{metric}" in history:
-            ax.plot(epochs, history[f"val_{metric}"], color="0.45", linestyle="--", marker="s", markersize=3, label="validation")
-        if best is not None:
-            ax.axvline(best, color="0.6", linestyle=":", label=f"best epoch ({best})")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.legend(frameon=False)
-    if title:
-        axes[0].figure.suptitle(title)
-    return axes

@@ -1,4 +1,4 @@
-"""The course's Conv1D models (Keras 3, TensorFlow backend), reproducible seeding, and training.
+"""The course's networks (Keras 3, TensorFlow backend): two Conv1D designs, a dense model, ensembles.
 
 Two designs are built here, both ending in a softmax over the classes and compiled with Adam and
 sparse categorical cross-entropy (labels are class *indices* ``0 .. n_classes - 1``):
@@ -11,29 +11,22 @@ sparse categorical cross-entropy (labels are class *indices* ``0 .. n_classes - 
     seed project did and because it works reasonably well; the notebooks discuss why.
 :func:`temporal_conv1d`
     A Conv1D that convolves over *time*: its input is the frame-level sequence of a clip
-    (``n_frames x n_frame_features``, see :func:`utils.features.clip_frames`), so each filter
+    (``n_frames x n_frame_features``, see :func:`utils.features.clip.clip_frames`), so each filter
     looks at a few consecutive 10 ms frames.  Padded frames are ignored by the final average.
 
-Reproducibility: call :func:`set_determinism` *before* building a model (the initial weights come
-from the seeded generator) and pass the same ``seed`` to :func:`train`; two runs then give the
-same weights, on the same machine and library versions.
-
-Validation data for :func:`train` always come from held-out *training* speakers chosen by the
-caller (see :mod:`utils.splits`), never from the test set: early stopping and the learning-rate
-schedule look at the validation loss, so whatever they see is no longer an unseen test.
+Training (reproducible seeding, early stopping on validation speakers, mixup) is
+:mod:`utils.learn.training`'s.
 
 Examples
 --------
->>> set_determinism(42)                                                    # doctest: +SKIP
 >>> model = seed_conv1d(n_features=180, n_classes=8)                       # doctest: +SKIP
->>> history, epochs = train(model, X_tr, y_tr, X_val, y_val, epochs=60)    # doctest: +SKIP
+>>> model.summary()                                                        # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import warnings
 
 import numpy as np
 
@@ -60,8 +53,8 @@ SERIAL_PACKAGE = "ser_course"
 class FrameMask(layers.Layer):
     """``(batch, frames, 1)`` float mask: 0 for a padded frame, 1 for a real one.
 
-    :func:`utils.features.clip_frames` pads a short clip *at the end* with identical frames, and
-    scaling (:func:`utils.splits.apply_scaler`) maps identical frames to identical frames.  So a
+    :func:`utils.features.clip.clip_frames` pads a short clip *at the end* with identical frames, and
+    scaling (:func:`utils.learn.scaling.apply_scaler`) maps identical frames to identical frames.  So a
     frame is taken as padding when it equals the sequence's last frame in every feature, whatever
     scaling was applied.  For an unpadded sequence this leaves out only its last frame (1 of 300
     by default); two real frames are never exactly equal in practice.
@@ -248,7 +241,7 @@ def stats_mlp(
     """A small dense network on pooled statistics of a clip (the course's benchmark model).
 
     Its input is a vector of clip-level statistics such as
-    :func:`utils.features.frame_statistics` computes (means, spreads and percentiles of MFCC and
+    :func:`utils.features.inputs.frame_statistics` computes (means, spreads and percentiles of MFCC and
     their deltas, log-mel band statistics, pitch, voicing and energy), standardised with a
     scaler fitted on the training rows.  Layers: GaussianNoise(``input_noise``) on the input
     (active in training only: a cheap feature-space augmentation), then per hidden layer Dense +
@@ -301,324 +294,6 @@ def stats_mlp(
         x = layers.Dropout(dropout, name=f"dropout{i}")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
     return _compile(keras.Model(inputs, outputs, name="stats_mlp"), learning_rate)
-
-
-# --------------------------------------------------------------------------------------------
-# Seeding, class weights, training
-# --------------------------------------------------------------------------------------------
-
-
-def set_determinism(seed: int = 42) -> None:
-    """Seed Python, NumPy and TensorFlow and make TensorFlow's ops deterministic.
-
-    Calls :func:`keras.utils.set_random_seed` and
-    :func:`tf.config.experimental.enable_op_determinism`; safe to call more than once.  Call it
-    before building a model so that the initial weights are reproducible too.  Deterministic ops
-    can be a little slower; results are reproducible on the same machine and library versions.
-
-    Parameters
-    ----------
-    seed : int
-        The seed.
-
-    Examples
-    --------
-    >>> set_determinism(42)                          # doctest: +SKIP
-    """
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(int(seed))
-    tf.config.experimental.enable_op_determinism()
-
-
-def _check_labels(y, n_classes: int, name: str = "y") -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of class indices, not shape {y.shape}")
-    if y.size and not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-        else:
-            raise ValueError(f"{name} must hold integer class indices 0..{n_classes - 1}, not {y.dtype} values")
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"{name} holds class indices outside 0..{n_classes - 1} (min {y.min()}, max {y.max()})")
-    return y.astype(np.int64)
-
-
-def class_weights(y, n_classes: int) -> dict:
-    """Balanced class weights ``n_samples / (n_classes * count_c)``, as a dict for Keras.
-
-    The same formula as scikit-learn's ``compute_class_weight("balanced")``: a class with half
-    the average number of clips weighs 2.  A class absent from ``y`` gets weight 1.0 (it never
-    occurs, so its weight is never used) and a warning.
-
-    Parameters
-    ----------
-    y : array of int
-        Class indices of the training clips.
-    n_classes : int
-        Number of classes of the model.
-
-    Returns
-    -------
-    dict of int to float
-
-    Examples
-    --------
-    >>> class_weights([0, 0, 0, 1], 2)
-    {0: 0.6666666666666666, 1: 2.0}
-    """
-    _check_positive(n_classes=n_classes)
-    y = _check_labels(y, n_classes)
-    if not y.size:
-        raise ValueError("y is empty: no training labels to weight")
-    counts = np.bincount(y, minlength=n_classes)
-    missing = [c for c in range(n_classes) if counts[c] == 0]
-    if missing:
-        warnings.warn(f"class(es) {missing} do not occur in y; they get weight 1.0", stacklevel=2)
-    return {c: (float(len(y) / (n_classes * counts[c])) if counts[c] else 1.0) for c in range(n_classes)}
-
-
-def model_input(model: keras.Model, X) -> np.ndarray:
-    """``X`` as float32 in the model's input shape (adds or drops a trailing axis of size 1).
-
-    Raises
-    ------
-    ValueError
-        If ``X`` cannot be given that shape; the message shows both shapes.
-    """
-    X = np.asarray(X, dtype=np.float32)
-    expected = tuple(model.input_shape[1:])
-    if X.shape[1:] == expected:
-        return X
-    if X.shape[1:] == expected + (1,):
-        return X[..., 0]
-    if expected[-1:] == (1,) and X.shape[1:] == expected[:-1]:
-        return X[..., None]
-    raise ValueError(f"data of shape {X.shape} do not fit the model's input shape (batch, {', '.join(map(str, expected))})")
-
-
-class MixupBatches(keras.utils.PyDataset):
-    """Shuffled training batches with mixup, for :func:`train` (``mixup > 0``).
-
-    Every epoch the rows are shuffled; in each batch, row ``i`` is blended with row ``p(i)`` of a
-    random permutation ``p`` of the batch: ``lam * x_i + (1 - lam) * x_p(i)`` and the same for the
-    one-hot labels, ``lam ~ Beta(alpha, alpha)`` per row.  Seeded, so runs repeat.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> batches = MixupBatches(np.eye(4, dtype="float32"), np.eye(4, dtype="float32"), batch_size=2, alpha=0.2, seed=0)
-    >>> x, t = batches[0]
-    >>> len(batches), x.shape, bool(np.allclose(t.sum(axis=1), 1) and np.allclose(x, t))
-    (2, (2, 4), True)
-    """
-
-    def __init__(self, X, targets, *, batch_size: int = 32, alpha: float = 0.2, seed: int = 0):
-        super().__init__()
-        self.X, self.targets = np.asarray(X, dtype=np.float32), np.asarray(targets, dtype=np.float32)
-        self.batch_size, self.alpha = int(batch_size), float(alpha)
-        self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(self.X))
-
-    def __len__(self) -> int:
-        return int(np.ceil(len(self.X) / self.batch_size))
-
-    def __getitem__(self, index: int):
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        x, t = self.X[rows], self.targets[rows]
-        lam = self.rng.beta(self.alpha, self.alpha, size=(len(rows),) + (1,) * (x.ndim - 1)).astype(np.float32)
-        partner = self.rng.permutation(len(rows))
-        lam_t = lam.reshape(len(rows), 1)
-        return lam * x + (1 - lam) * x[partner], lam_t * t + (1 - lam_t) * t[partner]
-
-    def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.X))
-
-
-def train(
-    model: keras.Model,
-    X_train,
-    y_train,
-    X_val,
-    y_val,
-    *,
-    epochs: int = 100,
-    batch_size: int = 32,
-    class_weight: bool = True,
-    patience: int = 10,
-    seed: int = 42,
-    verbose: int = 0,
-    mixup: float = 0.0,
-):
-    """Fit ``model`` with early stopping and learning-rate reduction on the validation loss.
-
-    Validation data must come from held-out *training* speakers (speakers in neither the
-    training part nor the test set), never from the test set: the validation loss decides when
-    training stops, which weights are kept and when the learning rate drops.
-
-    Callbacks: ``EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)``
-    (the returned model holds the weights of the epoch with the lowest validation loss) and
-    ``ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(1, patience // 2))``.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A model from this module (or any model taking ``X``; compiled with Adam if it is not).
-    X_train, y_train : array
-        Scaled features and class indices of the training clips.
-    X_val, y_val : array
-        The same for the validation clips (held-out training speakers).
-    epochs : int
-        Most epochs to run.
-    batch_size : int
-    class_weight : bool
-        Weight the loss with :func:`class_weights` of ``y_train``.
-    patience : int
-        Epochs without a lower validation loss before stopping.
-    seed : int
-        Passed to :func:`set_determinism` before fitting (shuffling and dropout).
-    verbose : int
-        Keras verbosity (0 silent, 1 progress bar, 2 one line per epoch).
-    mixup : float
-        If positive, train with *mixup* (Zhang et al. 2018): every training row is blended with
-        another row of its batch, ``lam * x_i + (1 - lam) * x_j``, and so are their one-hot
-        labels, with ``lam ~ Beta(mixup, mixup)`` drawn per row.  The model sees blends between
-        the clips instead of the clips alone, which smooths its decision boundaries; 0.2 is a
-        common value.  The model is recompiled with categorical cross-entropy (same optimizer and
-        learning rate); validation rows are not blended.  Not combined with ``class_weight``.
-
-    Returns
-    -------
-    history : dict of str to list of float
-        Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` and ``learning_rate``.
-    epochs_run : int
-        Number of epochs actually run.
-
-    Examples
-    --------
-    >>> history, n = train(model, X_tr, y_tr, X_val, y_val, epochs=60, seed=42)  # doctest: +SKIP
-    """
-    _check_positive(epochs=epochs, batch_size=batch_size, patience=patience)
-    n_classes = int(model.output_shape[-1])
-    X_train, X_val = model_input(model, X_train), model_input(model, X_val)
-    y_train = _check_labels(y_train, n_classes, "y_train")
-    y_val = _check_labels(y_val, n_classes, "y_val")
-    if len(X_train) != len(y_train) or len(X_val) != len(y_val):
-        raise ValueError(f"{len(X_train)} training rows with {len(y_train)} labels, {len(X_val)} validation rows with {len(y_val)} labels")
-    if not len(X_val):
-        raise ValueError("the validation set is empty: hold out some training speakers for validation")
-    if not getattr(model, "compiled", False):
-        _compile(model, 1e-3)
-    set_determinism(seed)
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(1, patience // 2), min_lr=1e-6),
-    ]
-    if mixup < 0 or not np.isfinite(mixup):
-        raise ValueError(f"mixup must be a non-negative number, not {mixup!r}")
-    if mixup > 0:
-        if class_weight:
-            raise ValueError("mixup and class_weight cannot be combined: pass class_weight=False")
-        learning_rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="categorical_crossentropy", metrics=["accuracy"])
-        eye = np.eye(n_classes, dtype=np.float32)
-        fitted = model.fit(
-            MixupBatches(X_train, eye[y_train], batch_size=batch_size, alpha=mixup, seed=seed),
-            validation_data=(X_val, eye[y_val]),
-            epochs=epochs,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
-    else:
-        fitted = model.fit(
-            X_train,
-            y_train,
-            validation_data=(X_val, y_val),
-            epochs=epochs,
-            batch_size=batch_size,
-            class_weight=class_weights(y_train, n_classes) if class_weight else None,
-            callbacks=callbacks,
-            shuffle=True,
-            verbose=verbose,
-        )
-    history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
-    return history, len(history.get("loss", []))
-
-
-def train_fixed(
-    model: keras.Model,
-    X_train,
-    y_train,
-    *,
-    epochs: int = 50,
-    batch_size: int = 64,
-    lr_factor: float = 0.4,
-    lr_patience: int = 2,
-    class_weight: bool = False,
-    seed: int = 42,
-    verbose: int = 0,
-):
-    """Fit for a fixed number of epochs, lowering the learning rate when the *training* loss stalls.
-
-    This is the seed project's schedule: no validation data, no early stopping, and
-    ``ReduceLROnPlateau(monitor="loss", factor=lr_factor, patience=lr_patience)``.  It needs no
-    held-out speakers, but nothing tells it when the model starts to learn the training voices
-    instead of the emotions; :func:`train` (early stopping on validation speakers) is the
-    course's choice.  Kept to reproduce the seed recipe as a baseline.
-
-    Parameters
-    ----------
-    model : keras.Model
-    X_train, y_train : array
-        Scaled features and class indices of the training rows.
-    epochs : int
-        Epochs to run (all of them).
-    batch_size : int
-    lr_factor : float
-        Factor the learning rate is multiplied by on a plateau of the training loss.
-    lr_patience : int
-        Epochs without a lower training loss before the learning rate drops.
-    class_weight : bool
-        Weight the loss with :func:`class_weights` (the seed did not).
-    seed : int
-        Passed to :func:`set_determinism` before fitting.
-    verbose : int
-        Keras verbosity.
-
-    Returns
-    -------
-    history : dict of str to list of float
-        Per-epoch ``loss``, ``accuracy`` and ``learning_rate``.
-    epochs_run : int
-
-    Examples
-    --------
-    >>> history, n = train_fixed(seed_conv1d(180, 8), X_tr, y_tr, epochs=50)  # doctest: +SKIP
-    """
-    _check_positive(epochs=epochs, batch_size=batch_size, lr_patience=lr_patience)
-    if not 0 < lr_factor < 1:
-        raise ValueError(f"lr_factor must be in (0, 1), not {lr_factor!r}")
-    n_classes = int(model.output_shape[-1])
-    X_train = model_input(model, X_train)
-    y_train = _check_labels(y_train, n_classes, "y_train")
-    if len(X_train) != len(y_train):
-        raise ValueError(f"{len(X_train)} training rows with {len(y_train)} labels")
-    if not getattr(model, "compiled", False):
-        _compile(model, 1e-3)
-    set_determinism(seed)
-    fitted = model.fit(
-        X_train,
-        y_train,
-        epochs=epochs,
-        batch_size=batch_size,
-        class_weight=class_weights(y_train, n_classes) if class_weight else None,
-        callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=lr_factor, patience=lr_patience, min_lr=1e-7)],
-        shuffle=True,
-        verbose=verbose,
-    )
-    history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
-    return history, len(history.get("loss", []))
 
 
 # --------------------------------------------------------------------------------------------

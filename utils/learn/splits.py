@@ -7,10 +7,10 @@ test.  Validation speakers are drawn from the speakers left for training, never 
 speakers.
 
 Speakers are identified by ``"{corpus}:{actor:02d}"`` (:func:`speaker_groups`), the same key as the
-``speaker`` column of :func:`utils.corpus.scan_corpus`: RAVDESS actor 1 is ``ravdess:01``, CREMA-D
+``speaker`` column of :func:`utils.data.scan.scan_corpus`: RAVDESS actor 1 is ``ravdess:01``, CREMA-D
 actor 1001 is ``cremad:1001``, and two corpora that both number an actor 1 never share a speaker.
 
-Every split function takes the clip table (a DataFrame as :func:`utils.corpus.scan_corpus` makes
+Every split function takes the clip table (a DataFrame as :func:`utils.data.scan.scan_corpus` makes
 it: the speaker splits need ``corpus``, ``actor`` and ``gender``, :func:`random_split` the column
 it stratifies by, ``emotion`` by default) and returns a :class:`pandas.Series` aligned with the
 table's index holding ``"train"``, ``"val"`` or ``"test"`` for each clip;
@@ -21,145 +21,22 @@ Examples
 >>> split = speaker_split(table, test_size=0.2, val_size=0.1, seed=0)    # doctest: +SKIP
 >>> check_disjoint(table, split)                                         # doctest: +SKIP
 >>> idx = split_indices(split)                                           # doctest: +SKIP
->>> scaler = fit_scaler(X[idx["train"]])                                 # doctest: +SKIP
->>> X_test = apply_scaler(scaler, X[idx["test"]])                        # doctest: +SKIP
+
+Scaling lives in :mod:`utils.learn.scaling`, labels in :mod:`utils.learn.labels`.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from ..data.corpora import EMOTION_ORDER as _ORDER, label_order
+from ..data.corpora import speaker_key
 
 PARTS = ("train", "val", "test")
 """Values of a split Series."""
 
 SPEAKER_COLUMNS = ("corpus", "actor", "gender")
 """Columns the speaker-independent splits need (``random_split`` only needs its ``stratify`` column)."""
-
-EMOTION_ORDER = _ORDER
-"""The course's order of emotion classes: RAVDESS's code order (01 neutral ... 08 surprised).
-
-Labels outside it (none in RAVDESS or CREMA-D) follow in alphabetical order
-(:func:`utils.corpus.label_order`).
-"""
-
-
-# --------------------------------------------------------------------------------------------
-# Labels
-# --------------------------------------------------------------------------------------------
-
-
-def class_order(labels) -> list:
-    """The classes present in ``labels``, in the course's fixed order (:data:`EMOTION_ORDER`)."""
-    return label_order(str(label) for label in labels)
-
-
-class LabelEncoder:
-    """Emotion names to integer codes and back, with the class list stored as plain JSON.
-
-    Parameters
-    ----------
-    classes : sequence of str, optional
-        The classes in code order.  If omitted, :meth:`fit` takes the classes present in the
-        labels in the course's order (:func:`class_order`), so the same labels always get the
-        same codes, whatever order the clips come in.
-
-    Examples
-    --------
-    >>> enc = LabelEncoder().fit(["sad", "angry", "neutral", "sad"])
-    >>> enc.classes_
-    ['neutral', 'sad', 'angry']
-    >>> enc.transform(["angry", "neutral"]).tolist()
-    [2, 0]
-    >>> LabelEncoder.from_dict(enc.to_dict()).inverse_transform([1]).tolist()
-    ['sad']
-    """
-
-    def __init__(self, classes=None):
-        self.classes_ = None
-        if classes is not None:
-            self._set_classes(classes)
-
-    def _set_classes(self, classes):
-        classes = [str(c) for c in classes]
-        if not classes:
-            raise ValueError("classes must name at least one class")
-        if len(set(classes)) != len(classes):
-            raise ValueError(f"classes names a class twice: {classes}")
-        self.classes_ = classes
-
-    def fit(self, labels) -> "LabelEncoder":
-        """Take the classes from ``labels`` (unless given to the constructor) and check them."""
-        labels = [str(v) for v in labels]
-        if self.classes_ is None:
-            self._set_classes(class_order(labels))
-        else:
-            self._check_known(labels)
-        return self
-
-    def _check_known(self, labels):
-        unknown = sorted(set(labels) - set(self.classes_))
-        if unknown:
-            raise ValueError(f"labels {unknown} are not among the classes {self.classes_}")
-
-    def _require_fitted(self):
-        if self.classes_ is None:
-            raise ValueError("LabelEncoder has no classes yet: call fit() or pass classes=")
-
-    def transform(self, labels) -> np.ndarray:
-        """Integer codes (int64) of ``labels``; unknown labels raise ValueError naming them."""
-        self._require_fitted()
-        labels = [str(v) for v in labels]
-        self._check_known(labels)
-        lookup = {c: i for i, c in enumerate(self.classes_)}
-        return np.array([lookup[v] for v in labels], dtype=np.int64)
-
-    def fit_transform(self, labels) -> np.ndarray:
-        """:meth:`fit` then :meth:`transform`."""
-        return self.fit(labels).transform(labels)
-
-    def inverse_transform(self, codes) -> np.ndarray:
-        """Class names of integer ``codes``."""
-        self._require_fitted()
-        codes = np.asarray(codes)
-        if codes.size and (not np.issubdtype(codes.dtype, np.integer) or codes.min() < 0 or codes.max() >= len(self.classes_)):
-            raise ValueError(f"codes must be integers in [0, {len(self.classes_)}), got {codes.tolist()}")
-        return np.array(self.classes_, dtype=object)[codes]
-
-    @property
-    def n_classes(self) -> int:
-        """Number of classes."""
-        self._require_fitted()
-        return len(self.classes_)
-
-    def to_dict(self) -> dict:
-        """``{"classes": [...]}``, ready for JSON."""
-        self._require_fitted()
-        return {"classes": list(self.classes_)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "LabelEncoder":
-        """Rebuild an encoder from :meth:`to_dict` output."""
-        if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
-            raise ValueError("a LabelEncoder dict must hold a 'classes' list")
-        return cls(data["classes"])
-
-    def to_json(self, path) -> Path:
-        """Write :meth:`to_dict` as JSON."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        return path
-
-    @classmethod
-    def from_json(cls, path) -> "LabelEncoder":
-        """Read an encoder written by :meth:`to_json`."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
 
 # --------------------------------------------------------------------------------------------
 # Speakers
@@ -182,8 +59,7 @@ def speaker_groups(table: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     table : pandas.DataFrame
-        With ``corpus`` and ``actor`` columns, or, lacking ``actor``, a ``speaker`` column of such
-        keys (as in the split that notebook 04 saves), which is returned as it is.
+        With ``corpus`` and ``actor`` columns (a clip table, or the split notebook 04 saves).
 
     Returns
     -------
@@ -196,11 +72,8 @@ def speaker_groups(table: pd.DataFrame) -> pd.Series:
     >>> speaker_groups(t).tolist()
     ['ravdess:01', 'cremad:1001']
     """
-    if isinstance(table, pd.DataFrame) and "actor" not in table.columns and "speaker" in table.columns:
-        _check_table(table, ("speaker",))
-        return table["speaker"].astype(str).rename("speaker")
     _check_table(table, ("corpus", "actor"))
-    keys = [f"{c}:{int(a):02d}" for c, a in zip(table["corpus"], table["actor"])]
+    keys = [speaker_key(c, a) for c, a in zip(table["corpus"], table["actor"])]
     return pd.Series(keys, index=table.index, name="speaker")
 
 
@@ -377,7 +250,7 @@ def speaker_kfold(table: pd.DataFrame, k: int = 5, seed: int = 0, val_size: floa
     >>> for split in speaker_kfold(table, k=5, seed=0):    # doctest: +SKIP
     ...     check_disjoint(table, split)
     """
-    _check_table(table, ("corpus", "gender"))  # and a speaker key: see speaker_groups
+    _check_table(table)
     _check_fraction("val_size", val_size)
     speakers = _speaker_table(table)
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 2 <= k <= len(speakers):
@@ -497,196 +370,3 @@ def split_indices(split: pd.Series) -> dict:
     """
     values = np.asarray(split)
     return {p: np.flatnonzero(values == p) for p in PARTS}
-
-
-# --------------------------------------------------------------------------------------------
-# Scaling
-# --------------------------------------------------------------------------------------------
-
-
-def _as_rows(X, lengths=None) -> np.ndarray:
-    """2-D view of feature rows: ``(n, d)`` as is, ``(n, t, d)`` frames flattened (valid ones)."""
-    X = np.asarray(X)
-    if X.ndim == 2:
-        if lengths is not None:
-            raise ValueError("lengths only applies to frame sequences X of shape (n, t, d)")
-        return X
-    if X.ndim == 3:
-        if lengths is None:
-            return X.reshape(-1, X.shape[-1])
-        lengths = np.asarray(lengths)
-        if lengths.shape != (X.shape[0],) or lengths.min() < 1 or lengths.max() > X.shape[1]:
-            raise ValueError(f"lengths must give 1..{X.shape[1]} valid frames for each of the {X.shape[0]} sequences")
-        mask = np.arange(X.shape[1])[None, :] < lengths[:, None]
-        return X[mask]
-    raise ValueError(f"X must have shape (n, d) or (n, t, d), not {X.shape}")
-
-
-def fit_scaler(X_train, lengths=None):
-    """A :class:`sklearn.preprocessing.StandardScaler` fitted on the training rows only.
-
-    Parameters
-    ----------
-    X_train : np.ndarray
-        ``(n, d)`` clip vectors, or ``(n, t, d)`` frame sequences (scaled per feature over all
-        frames).
-    lengths : array of int, optional
-        For sequences: number of real frames of each, so that padding does not enter the
-        statistics (``FeatureSet.rows["n_valid_frames"]``).
-
-    Returns
-    -------
-    StandardScaler
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> s = fit_scaler(np.array([[0.0, 1.0], [2.0, 3.0]]))
-    >>> s.mean_.tolist()
-    [1.0, 2.0]
-    """
-    from sklearn.preprocessing import StandardScaler
-
-    rows = _as_rows(X_train, lengths)
-    if len(rows) < 2:
-        raise ValueError(f"X_train must hold at least 2 rows to fit a scaler, not {len(rows)}")
-    if not np.all(np.isfinite(rows)):
-        raise ValueError("X_train contains NaN or infinite values")
-    return StandardScaler().fit(rows.astype(np.float64))
-
-
-def apply_scaler(scaler, X) -> np.ndarray:
-    """Scale ``(n, d)`` vectors or ``(n, t, d)`` sequences with a fitted scaler; float32 out.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> s = fit_scaler(np.array([[0.0], [2.0]]))
-    >>> apply_scaler(s, np.array([[2.0]])).tolist()
-    [[1.0]]
-    """
-    X = np.asarray(X)
-    d = len(scaler.mean_)
-    if X.ndim not in (2, 3) or X.shape[-1] != d:
-        raise ValueError(f"X must have shape (n, {d}) or (n, t, {d}), not {X.shape}")
-    out = (X.reshape(-1, d) - scaler.mean_) / scaler.scale_
-    return out.reshape(X.shape).astype(np.float32)
-
-
-def scaler_to_dict(scaler) -> dict:
-    """``mean``, ``scale`` and ``n_samples_seen`` of a fitted scaler as plain lists (JSON, no pickle)."""
-    if not hasattr(scaler, "mean_"):
-        raise ValueError("scaler is not fitted")
-    return {
-        "mean": [float(v) for v in scaler.mean_],
-        "scale": [float(v) for v in scaler.scale_],
-        "n_samples_seen": int(np.max(scaler.n_samples_seen_)),
-    }
-
-
-def scaler_from_dict(data: dict):
-    """Rebuild a fitted :class:`~sklearn.preprocessing.StandardScaler` from :func:`scaler_to_dict`."""
-    from sklearn.preprocessing import StandardScaler
-
-    if not isinstance(data, dict) or "mean" not in data or "scale" not in data:
-        raise ValueError("a scaler dict must hold 'mean' and 'scale' lists")
-    mean = np.asarray(data["mean"], dtype=np.float64)
-    scale = np.asarray(data["scale"], dtype=np.float64)
-    if mean.ndim != 1 or mean.shape != scale.shape or len(mean) == 0:
-        raise ValueError(f"scaler dict: 'mean' and 'scale' must be lists of equal length, got {mean.shape} and {scale.shape}")
-    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
-        raise ValueError("scaler dict: 'mean' must be finite and 'scale' finite and positive")
-    scaler = StandardScaler()
-    scaler.mean_ = mean
-    scaler.scale_ = scale
-    scaler.var_ = scale**2
-    scaler.n_features_in_ = len(mean)
-    scaler.n_samples_seen_ = int(data.get("n_samples_seen", 0))
-    return scaler
-
-
-# --------------------------------------------------------------------------------------------
-# Per-speaker normalisation
-# --------------------------------------------------------------------------------------------
-
-
-def speaker_normalize(X, speakers, *, lengths=None, fit_rows=None, eps: float = 1e-6) -> np.ndarray:
-    """Z-score each speaker's features with that speaker's own mean and standard deviation.
-
-    Every feature of every row is centred and scaled with statistics computed over the rows of
-    the same speaker only, so voice-specific offsets (a high or low voice, a loud or quiet
-    recording) are removed and what remains is how each clip differs from that speaker's usual
-    self.  No labels are used.  On RAVDESS this is often worth several points of accuracy.
-
-    When is it legitimate?  Only when, at prediction time, *several clips of the same speaker*
-    are available (unlabelled) to compute that speaker's statistics: for instance a batch of
-    recordings of one person, or an enrolment session.  It is then an honest form of
-    unsupervised speaker adaptation, and for a test speaker its statistics come only from that
-    speaker's unlabelled audio.  It does not apply to a single clip of an unknown speaker, so
-    always report results with and without it.  The statistics also depend on the mix of
-    emotions in the speaker's clips (RAVDESS has every emotion for every actor); a speaker who
-    is angry in every clip would look "neutral" after normalisation.
-
-    Parameters
-    ----------
-    X : np.ndarray
-        ``(n, d)`` clip vectors or ``(n, t, d)`` frame sequences.
-    speakers : sequence
-        Speaker key of every row (e.g. ``table["speaker"]`` aligned with ``X``).
-    lengths : array of int, optional
-        For sequences: real frames of each (padding is excluded from the statistics and left
-        as it is, so that padded frames stay equal to each other).
-    fit_rows : array of bool, optional
-        Rows whose values enter the statistics (e.g. the original clips, not their augmented
-        copies); all rows of a speaker are normalised.  Default: all rows.  A speaker with no
-        fitting row uses all of its rows.
-    eps : float
-        Added to the standard deviation.
-
-    Returns
-    -------
-    np.ndarray
-        float32 array of the shape of ``X``.
-
-    Examples
-    --------
-    >>> X = np.array([[1.0], [3.0], [10.0], [14.0]])
-    >>> speaker_normalize(X, ["a", "a", "b", "b"], eps=0).ravel().tolist()
-    [-1.0, 1.0, -1.0, 1.0]
-    """
-    X = np.asarray(X, dtype=np.float32)
-    speakers = np.asarray(speakers)
-    if X.ndim not in (2, 3):
-        raise ValueError(f"X must have shape (n, d) or (n, t, d), not {X.shape}")
-    if speakers.shape != (len(X),):
-        raise ValueError(f"speakers must give one speaker per row of X ({len(X)}), not shape {speakers.shape}")
-    fit_rows = np.ones(len(X), bool) if fit_rows is None else np.asarray(fit_rows, bool)
-    if fit_rows.shape != (len(X),):
-        raise ValueError(f"fit_rows must hold one flag per row of X ({len(X)})")
-    if X.ndim == 3:
-        lengths = np.full(len(X), X.shape[1]) if lengths is None else np.asarray(lengths)
-        if lengths.shape != (len(X),) or (len(X) and (lengths.min() < 1 or lengths.max() > X.shape[1])):
-            raise ValueError(f"lengths must give 1..{X.shape[1]} valid frames for each of the {len(X)} sequences")
-        valid = np.arange(X.shape[1])[None, :] < lengths[:, None]
-    elif lengths is not None:
-        raise ValueError("lengths only applies to frame sequences X of shape (n, t, d)")
-    out = X.copy()
-    for s in pd.unique(speakers):
-        rows = speakers == s
-        fit = rows & fit_rows
-        if not fit.any():
-            fit = rows
-        if X.ndim == 2:
-            ref = X[fit].astype(np.float64)
-        else:
-            ref = X[fit][valid[fit]].astype(np.float64)
-        mean, std = ref.mean(axis=0), ref.std(axis=0) + eps
-        std[std == 0] = 1.0
-        if X.ndim == 2:
-            out[rows] = (X[rows] - mean) / std
-        else:
-            block = out[rows]
-            mask = valid[rows]
-            block[mask] = (block[mask] - mean) / std
-            out[rows] = block
-    return out.astype(np.float32)

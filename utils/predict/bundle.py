@@ -5,14 +5,14 @@ training clips and the names of its outputs.  A *bundle* keeps them together::
 
     models/demo/
       model.keras            the Keras model (architecture + weights)
-      feature_config.json    utils.features.FeatureConfig.to_json
-      scaler.json            mean and scale as plain lists (utils.splits.scaler_to_dict)
+      feature_config.json    utils.features.config.FeatureConfig.to_json
+      scaler.json            mean and scale as plain lists (utils.learn.scaling.scaler_to_dict)
       labels.json            class names in the order of the model's outputs
       bundle.json            format version, input kind, creation info, sha256 of each file above
 
 Every file is read without executing code: JSON, and a ``.keras`` archive loaded with
 ``keras.saving.load_model(..., safe_mode=True)`` (no pickle, no lambda layers; the custom layers
-of :mod:`utils.model` are registered classes).
+of :mod:`utils.learn.networks` are registered classes).
 
 :func:`load_bundle` refuses a bundle that is incomplete (a file missing), altered (a checksum
 differs from ``bundle.json``) or inconsistent (the scaler's size differs from the feature size
@@ -28,14 +28,14 @@ Input kinds
 ``"frames"``
     The model takes frame sequences ``(batch, config.n_frames, config.n_frame_features)``; the
     scaler has ``n_frame_features`` entries, applied to every frame (as
-    :func:`utils.splits.apply_scaler` does).
+    :func:`utils.learn.scaling.apply_scaler` does).
 ``"stats"``
     The model takes pooled statistics of the frame sequence ``(batch, n_stats)``:
-    :func:`utils.features.frame_statistics` of the clip's frames (the real, unpadded frames
-    only), as the course recipe of :mod:`utils.benchmark` trains on; ``n_stats`` follows from the
-    configuration (:func:`n_statistics`, 429 for :data:`utils.benchmark.COURSE_CONFIG`).  The
+    :func:`utils.features.inputs.frame_statistics` of the clip's frames (the real, unpadded frames
+    only), as the course recipe of :mod:`utils.evaluation.benchmark` trains on; ``n_stats`` follows from the
+    configuration (:func:`n_statistics`, 429 for :data:`utils.learn.recipes.COURSE`).  The
     scaler has ``n_stats`` entries.  The model may be an ensemble
-    (:func:`utils.model.ensemble_model`), saved as one ``.keras`` file.
+    (:func:`utils.learn.networks.ensemble_model`), saved as one ``.keras`` file.
 
 Examples
 --------
@@ -48,7 +48,6 @@ Examples
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -60,7 +59,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..features.extract import FeatureConfig, clip_frames, compute, frame_statistics
+from ..core.files import file_digest
+from ..features import config as feature_config
+from ..features.config import FeatureConfig
+from ..features.inputs import INPUT_KINDS, feature_set_inputs, input_shape, signal_inputs
 
 FORMAT = "ser-course-model-bundle"
 """Value of ``bundle.json``'s ``format`` field."""
@@ -76,8 +78,6 @@ INFO_FILE = "bundle.json"
 CONTENT_FILES = (MODEL_FILE, CONFIG_FILE, SCALER_FILE, LABELS_FILE)
 """The files whose checksums ``bundle.json`` lists."""
 
-INPUT_KINDS = ("vector", "frames", "stats")
-"""What a model takes: pooled clip vectors, frame sequences or pooled statistics of the frames."""
 
 
 class BundleError(ValueError):
@@ -105,74 +105,12 @@ class BundleError(ValueError):
 # --------------------------------------------------------------------------------------------
 
 
-def sha256_file(path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def statistics_names(config: FeatureConfig) -> list:
-    """Names of the values of :func:`utils.features.frame_statistics` for ``config`` (no audio needed).
-
-    Exact: ``frame_statistics`` builds its column names from the configuration alone, so calling
-    it on an empty batch gives them without computing anything.
-    """
-    empty = np.zeros((0, *config.frame_shape), dtype=np.float32)
-    return frame_statistics(empty, np.zeros(0, dtype=int), config)[1]
-
-
-def n_statistics(config: FeatureConfig) -> int:
-    """Length of the statistics vector of input kind ``"stats"`` (429 for the course recipe)."""
-    return len(statistics_names(config))
-
-
-def n_valid_frames(n_samples: int, config: FeatureConfig) -> int:
-    """Real (unpadded) frames of the sequence of a signal of ``n_samples`` samples.
-
-    The same count as ``FeatureSet.rows["n_valid_frames"]`` of :func:`utils.features.extract_corpus`:
-    ``1 + n_samples // hop_length`` STFT frames, at most ``n_frames``.
-    """
-    return int(min(1 + int(n_samples) // config.hop_length, config.n_frames))
-
-
-def input_features(y, config: FeatureConfig, input_kind: str) -> np.ndarray:
-    """Unscaled model input of one signal for an input kind (see the module docstring).
-
-    ``"vector"``: :func:`utils.features.compute`'s clip vector; ``"frames"``: the frame sequence;
-    ``"stats"``: :func:`utils.features.frame_statistics` of the frame sequence over its
-    :func:`n_valid_frames` real frames.  ``y`` is a trimmed signal at ``config.sr``.
-    """
-    if input_kind == "vector":
-        return compute(y, config, frames=False)[0]
-    if input_kind == "frames":
-        return compute(y, config, frames=True)[1]
-    if input_kind == "stats":
-        sequence = clip_frames(y, config)  # only the frame blocks are computed
-        return frame_statistics(sequence[None], [n_valid_frames(len(y), config)], config)[0][0]
-    raise ValueError(f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
-
-
-def feature_shape(config: FeatureConfig, input_kind: str) -> tuple:
-    """Shape of one clip's model input: ``(vector_size,)``, ``(n_frames, n_frame_features)`` or ``(n_stats,)``."""
-    if input_kind == "vector":
-        return (config.vector_size,)
-    if input_kind == "frames":
-        return tuple(config.frame_shape)
-    if input_kind == "stats":
-        return (n_statistics(config),)
-    raise ValueError(f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
-
-
-def _scaler_size(config: FeatureConfig, input_kind: str) -> int:
-    return feature_shape(config, input_kind)[-1]
-
-
 def _scaler_dict(scaler) -> dict:
     """A fitted scaler (StandardScaler-like) or a ``{"mean", "scale"}`` dict as plain lists."""
     if isinstance(scaler, dict):
         data = dict(scaler)
     elif hasattr(scaler, "mean_") and hasattr(scaler, "scale_"):
-        from ..learn.splits import scaler_to_dict
+        from ..learn.scaling import scaler_to_dict
 
         data = scaler_to_dict(scaler)
     else:
@@ -226,11 +164,11 @@ def _model_shapes(model) -> tuple:
 def _consistency_problems(config, input_kind, n_scaler, labels, model_input, n_outputs) -> list:
     """Messages ``(file, problem)`` for every disagreement between the parts of a bundle."""
     problems = []
-    size = _scaler_size(config, input_kind)
+    size = input_shape(config, input_kind)[-1]
     what = {"vector": "features", "frames": "features per frame", "stats": "frame statistics"}[input_kind]
     if n_scaler != size:
         problems.append((SCALER_FILE, f"{SCALER_FILE} has {n_scaler} values but {CONFIG_FILE} gives {size} {what} (input kind {input_kind!r})"))
-    expected = feature_shape(config, input_kind)
+    expected = input_shape(config, input_kind)
     if model_input is not None and tuple(model_input) not in (expected, expected + (1,)):
         shown = ", ".join(str(d) for d in model_input)
         problems.append((MODEL_FILE, f"{MODEL_FILE} takes inputs of shape (batch, {shown}) but {CONFIG_FILE} gives {input_kind} inputs of shape (batch, {', '.join(map(str, expected))})"))
@@ -300,31 +238,21 @@ class Bundle:
     @property
     def feature_shape(self) -> tuple:
         """Shape of one clip's (unscaled) features, as the model takes them."""
-        return feature_shape(self.config, self.input_kind)
+        return input_shape(self.config, self.input_kind)
 
     def features(self, y) -> np.ndarray:
         """Unscaled model input of one signal at ``config.sr`` (vector, frame sequence or statistics).
 
-        Uses :func:`input_features` (:func:`utils.features.compute`, and for ``"stats"``
-        :func:`utils.features.frame_statistics`), exactly as at training time.  The signal must
-        already be read and trimmed as :func:`utils.features.load_clip` does.
+        Uses :func:`utils.features.inputs.signal_inputs`, exactly as at training time.  The signal
+        must already be read and trimmed as :func:`utils.features.clip.load_clip` does.
         """
-        return input_features(y, self.config, self.input_kind)
+        return signal_inputs(y, self.config, self.input_kind)
 
     def feature_set_inputs(self, feature_set) -> np.ndarray:
-        """Unscaled model inputs of the rows of a :class:`utils.features.FeatureSet` of ``config``.
-
-        ``"vector"``: ``fs.X``; ``"frames"``: ``fs.frames``; ``"stats"``: the statistics of
-        ``fs.frames`` over ``fs.rows["n_valid_frames"]``.  The set must have been extracted with
-        ``frames=True`` for the last two.
-        """
-        if self.input_kind == "vector":
-            return feature_set.X
-        if feature_set.frames is None:
-            raise ValueError(f"input kind {self.input_kind!r} needs frame sequences: extract the features with frames=True")
-        if self.input_kind == "frames":
-            return feature_set.frames
-        return frame_statistics(feature_set.frames, feature_set.rows["n_valid_frames"].to_numpy(), self.config)[0]
+        """Unscaled model inputs of the rows of a FeatureSet of ``config`` (:func:`utils.features.inputs.feature_set_inputs`)."""
+        if feature_set.config != self.config:
+            raise ValueError("the feature set was extracted with another FeatureConfig than this bundle's")
+        return feature_set_inputs(feature_set, self.input_kind)
 
     def _batch(self, features) -> np.ndarray:
         X = np.asarray(features)
@@ -338,7 +266,7 @@ class Bundle:
     def transform(self, features) -> np.ndarray:
         """Scale features with the bundle's scaler: ``(X - mean) / scale`` per feature, float32.
 
-        The same arithmetic as :func:`utils.splits.apply_scaler` (frame sequences are scaled frame
+        The same arithmetic as :func:`utils.learn.scaling.apply_scaler` (frame sequences are scaled frame
         by frame).  A single clip's features are promoted to a batch of one.
         """
         X = self._batch(features)
@@ -413,9 +341,9 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
     config : FeatureConfig
         The feature configuration the model was trained with.
     scaler : StandardScaler or dict
-        The scaler fitted on the training clips (``utils.splits.fit_scaler``), or a dict with
+        The scaler fitted on the training clips (``utils.learn.scaling.fit_scaler``), or a dict with
         ``mean`` and ``scale`` lists.
-    labels : sequence of str or utils.splits.LabelEncoder
+    labels : sequence of str or utils.learn.labels.LabelEncoder
         Class names in the order of the model's outputs.
     input_kind : {"vector", "frames", "stats"}
         What the model takes (see the module docstring).
@@ -475,7 +403,7 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "input_kind": input_kind,
-            "input_shape": list(feature_shape(config, input_kind)),
+            "input_shape": list(input_shape(config, input_kind)),
             "labels": labels,
             "created": {
                 "utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -484,7 +412,7 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
                 "feature_config_fingerprint": config.fingerprint(),
                 "versions": _versions(),
             },
-            "files": {name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size} for name in CONTENT_FILES},
+            "files": {name: {"sha256": file_digest(tmp / name, "sha256"), "bytes": (tmp / name).stat().st_size} for name in CONTENT_FILES},
             "extra": extra_json,
         }
         (tmp / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
@@ -530,7 +458,7 @@ def _read_info(folder: Path) -> dict:
         raise BundleError(folder, "is not a folder (a bundle is a folder holding model.keras, feature_config.json, ...)")
     if not (folder / INFO_FILE).is_file():
         present = sorted(p.name for p in folder.iterdir())[:8]
-        raise BundleError(folder, f"{INFO_FILE} missing: not a model bundle written by utils.bundle.save_bundle (folder holds {present})", INFO_FILE)
+        raise BundleError(folder, f"{INFO_FILE} missing: not a model bundle written by utils.predict.bundle.save_bundle (folder holds {present})", INFO_FILE)
     info = _read_json(folder, INFO_FILE)
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise BundleError(folder, f"{INFO_FILE} does not describe a {FORMAT!r}", INFO_FILE)
@@ -551,7 +479,7 @@ def _verify_files(folder: Path, info: dict) -> None:
         raise BundleError(folder, f"{', '.join(missing)} missing (an incomplete bundle; save it again)", missing[0])
     for name in CONTENT_FILES:
         expected = info["files"][name].get("sha256") if isinstance(info["files"][name], dict) else None
-        actual = sha256_file(folder / name)
+        actual = file_digest(folder / name, "sha256")
         if actual != expected:
             raise BundleError(folder, f"{name} does not match the checksum in {INFO_FILE} (sha256 {actual[:12]}... instead of {str(expected)[:12]}...): the file was changed or damaged after the bundle was saved", name)
 
@@ -573,7 +501,9 @@ def load_bundle(folder, *, expected_config: FeatureConfig | None = None, backgro
 
     Checks, in order: ``bundle.json`` is present and of a known format version; every file it
     lists is present and has the recorded sha256; the configuration, scaler and labels are
-    valid; the scaler's size equals the configuration's feature size; ``expected_config`` (if
+    valid; the configuration's fingerprint, computed by this version of the feature code, is
+    the one recorded at saving time (so a change of the feature code or configuration is
+    refused, never silently used); the scaler's size equals the configuration's feature size; ``expected_config`` (if
     given) equals the bundle's configuration; the model loads (``safe_mode=True``), its input
     shape matches the configuration and its number of outputs the number of labels.
 
@@ -626,6 +556,16 @@ def load_bundle(folder, *, expected_config: FeatureConfig | None = None, backgro
         raise
     except ValueError as exc:
         raise BundleError(folder, f"{LABELS_FILE} {exc}", LABELS_FILE) from None
+    recorded = (info.get("created") or {}).get("feature_config_fingerprint")
+    if recorded != config.fingerprint():
+        raise BundleError(
+            folder,
+            f"{INFO_FILE} records feature configuration {recorded!r} but {CONFIG_FILE} has fingerprint "
+            f"{config.fingerprint()!r} with this version of the course's feature code (FEATURE_VERSION "
+            f"{feature_config.FEATURE_VERSION}): the features would not be computed as in training. Retrain and save the "
+            "bundle again, or use the course version it was made with",
+            CONFIG_FILE,
+        )
     input_kind = info["input_kind"]
     problems = _consistency_problems(config, input_kind, len(mean), labels, None, None)
     if problems:

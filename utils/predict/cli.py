@@ -1,0 +1,137 @@
+"""The command line ``python -m utils.predict``: clips or long recordings to a CSV file.
+
+Examples
+--------
+::
+
+    python -m utils.predict recordings/ --model models/demo --out results.csv
+    python -m utils.predict interview.wav --model models/demo --timeline --window 3 --hop 1 --out timeline.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..data.audio import AudioError
+from .bundle import BundleError
+from .clips import DEFAULT_BUNDLE, audio_files, get_bundle, predict_folder
+from .timeline import SILENCE_DB, predict_timeline
+
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_BUNDLE = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m utils.predict``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m utils.predict",
+        description=(
+            "Predict the emotion of audio files with a trained model bundle. By default each file is one clip "
+            "(one prediction per file); with --timeline each file is a long recording cut into overlapping "
+            "windows (one prediction per window, silent windows marked 'silence')."
+        ),
+        epilog=(
+            "Files that cannot be used (not audio, truncated, silent, too short) are skipped and listed with the "
+            "reason; with --out they are also written to <out>.skipped.csv. Exit status: 0 when at least one file "
+            "was processed, 1 when none could be, 2 for a usage error, 3 when the model bundle is missing or "
+            "invalid. Example: python -m utils.predict recordings/ --model models/demo --out results.csv"
+        ),
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATHS", help="audio files and/or folders (folders are searched recursively for .wav, .flac, .ogg, .aiff, .mp3 files)")
+    parser.add_argument("--model", metavar="DIR", default=str(DEFAULT_BUNDLE), help="model bundle folder written by utils.predict.bundle.save_bundle (default: models/demo of the course)")
+    parser.add_argument("--out", metavar="CSV", default=None, help="write the predictions to this CSV file (path, emotion, confidence, one probability column per class; with --timeline also start, end, silent, rms_db). Without --out the first rows are printed")
+    parser.add_argument("--timeline", action="store_true", help="treat each file as a long recording: predict overlapping windows instead of the whole file")
+    parser.add_argument("--window", metavar="S", type=float, default=3.0, help="--timeline: window length in seconds (default 3.0)")
+    parser.add_argument("--hop", metavar="S", type=float, default=1.0, help="--timeline: seconds between window starts (default 1.0)")
+    parser.add_argument("--silence-db", metavar="DB", type=float, default=SILENCE_DB, help=f"--timeline: windows with an RMS level below this many dBFS are marked silence (default {SILENCE_DB:g})")
+    parser.add_argument("--jobs", metavar="N", type=int, default=-1, help="processes for decoding and features: 1 = this process only, -1 = all cores (default -1; extra processes start only when there are enough files to repay them)")
+    parser.add_argument("--batch-size", metavar="N", type=int, default=256, help="clips or windows per model call (default 256)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def _print_summary(results: pd.DataFrame, skipped: pd.DataFrame, seconds: float, timeline: bool, out=None):
+    out = out or sys.stdout
+    unit = "windows" if timeline else "files"
+    print(f"predicted {len(results)} {unit} in {seconds:.1f} s; skipped {len(skipped)} file(s)", file=out)
+    if len(results):
+        counts = results["emotion"].value_counts()
+        print("predicted emotions: " + ", ".join(f"{e} {n}" for e, n in counts.items()), file=out)
+    if len(skipped):
+        print("skipped:", file=out)
+        for row in skipped.itertuples(index=False):
+            print(f"  {row.path}: {row.reason}", file=out)
+
+
+def _run_timeline(files, bundle, args) -> tuple:
+    parts, skipped = [], []
+    for path in files:
+        try:
+            table = predict_timeline(path, bundle, window=args.window, hop=args.hop, silence_db=args.silence_db, batch_size=args.batch_size, n_jobs=args.jobs, progress=not args.quiet)
+        except AudioError as exc:
+            skipped.append({"path": str(path), "reason": exc.reason})
+            continue
+        table.insert(0, "path", str(path))
+        parts.append(table)
+    results = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return results, pd.DataFrame(skipped, columns=["path", "reason"])
+
+
+def main(argv=None) -> int:
+    """Entry point of ``python -m utils.predict``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error("--batch-size must be at least 1")
+    if args.jobs == 0:
+        parser.error("--jobs must be a non-zero number of processes (-1 for all cores)")
+    if args.timeline and not (args.window > 0 and args.hop > 0):
+        parser.error("--window and --hop must be positive")
+    started = time.perf_counter()
+    files, empty, seen = [], [], set()
+    for item in args.paths:
+        try:
+            found = [f for f in audio_files(item) if f not in seen]
+            seen.update(found)
+            files += found
+        except FileNotFoundError as exc:
+            empty.append({"path": item, "reason": str(exc).removeprefix(f"{item}: ")})
+    if not files:
+        for row in empty:
+            print(f"error: {row['path']}: {row['reason']}", file=sys.stderr)
+        return EXIT_NOTHING
+    try:
+        bundle = get_bundle(args.model, background=True)
+        if args.timeline:
+            results, skipped = _run_timeline(files, bundle, args)
+        else:
+            results, skipped = predict_folder(files, bundle, progress=not args.quiet, batch_size=args.batch_size, n_jobs=args.jobs)
+    except BundleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUNDLE
+    except ValueError as exc:  # e.g. a window shorter than the bundle's analysis window
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    skipped = pd.concat([pd.DataFrame(empty, columns=["path", "reason"]), skipped], ignore_index=True) if empty else skipped
+    _print_summary(results, skipped, time.perf_counter() - started, args.timeline)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        results.to_csv(out, index=False)
+        print(f"wrote {out}")
+        if len(skipped):
+            skipped_path = out.with_name(out.stem + ".skipped.csv")
+            skipped.to_csv(skipped_path, index=False)
+            print(f"wrote {skipped_path}")
+    elif len(results):
+        with pd.option_context("display.width", 160, "display.max_columns", 20):
+            print(results.head(20).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return EXIT_OK if len(results) else EXIT_NOTHING
+
+
+if __name__ == "__main__":
+    sys.exit(main())
