@@ -67,7 +67,7 @@ def test_member_groups_and_rotating_validation(corpus):
     saved_split = table[["path", "file", "corpus", "actor", "speaker", "gender", "label"]]  # as notebook 04 saves it
     assert all(np.array_equal(a, b) for a, b in zip(groups, member_groups(saved_split, 3, seed=0)))
 
-    fs = extract_corpus(table, COURSE.features, frames=True, progress=False, cache_dir=False)
+    fs = extract_corpus(table, COURSE.features, with_frames=True, progress=False, cache_dir=False)
     from utils.features.inputs import feature_set_inputs
 
     X = feature_set_inputs(fs, "stats")

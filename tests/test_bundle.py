@@ -242,7 +242,7 @@ def test_statistics_shape_matches_frame_statistics():
     assert n_valid_frames(len(y), STATS_CONFIG) == 1 + 5000 // STATS_CONFIG.hop_length
     np.testing.assert_array_equal(signal_inputs(y, STATS_CONFIG, "stats"), X[0])
     # the frame blocks alone give the same sequence as compute() at training time
-    np.testing.assert_array_equal(clip_frames(y, STATS_CONFIG), compute(y, STATS_CONFIG, frames=True)[1])
+    np.testing.assert_array_equal(clip_frames(y, STATS_CONFIG), compute(y, STATS_CONFIG, with_frames=True)[1])
 
 
 @pytest.mark.slow

@@ -113,7 +113,7 @@ def test_frame_sequence_shape_crop_and_pad():
     head = clip_frames(y, dataclasses.replace(short, frame_crop="start"))
     np.testing.assert_allclose(head[:, :40], mfcc[:100], rtol=1e-6)
 
-    vector, seq = compute(y, config, frames=True)
+    vector, seq = compute(y, config, with_frames=True)
     assert vector.shape == (180,) and seq.shape == (300, 40)
     assert compute(y, config)[1] is None
 
@@ -270,7 +270,7 @@ def test_cache_rerun_reads_cache_and_changes_recompute(clips, tmp_path, monkeypa
 
     calls = []
     real = features.compute
-    monkeypatch.setattr(features, "compute", lambda y, config, frames=False: calls.append(1) or real(y, config, frames))
+    monkeypatch.setattr(features, "compute", lambda y, config, with_frames=False: calls.append(1) or real(y, config, with_frames))
     cache = tmp_path / "cache"
     config = FeatureConfig()
     first = extract_corpus(clips, config, augmentations=[NOISE], n_jobs=1, cache_dir=cache, progress=False)
@@ -373,10 +373,10 @@ def test_bad_files_are_skipped_with_reasons(clips, tmp_path):
 
 def test_frames_and_save_load_round_trip(clips, tmp_path):
     config = FeatureConfig(n_frames=120)
-    fs = extract_corpus(clips, config, augmentations=[NOISE], frames=True, n_jobs=1, cache_dir=tmp_path / "cache", progress=False)
+    fs = extract_corpus(clips, config, augmentations=[NOISE], with_frames=True, n_jobs=1, cache_dir=tmp_path / "cache", progress=False)
     assert fs.frames.shape == (8, 120, 40) and fs.frames.dtype == np.float32
     assert (fs.rows["n_valid_frames"] <= 120).all() and (fs.rows["n_valid_frames"] > 50).all()
-    cached = extract_corpus(clips, config, augmentations=[NOISE], frames=True, n_jobs=1, cache_dir=tmp_path / "cache", progress=False)
+    cached = extract_corpus(clips, config, augmentations=[NOISE], with_frames=True, n_jobs=1, cache_dir=tmp_path / "cache", progress=False)
     assert cached.n_cached == 8
     np.testing.assert_array_equal(cached.frames, fs.frames)
     # vectors alone are served from the frame shards too

@@ -4,8 +4,8 @@
 one process (or what an enclosing :func:`joblib.parallel_config` says), ``-1`` all cores, ``-2``
 all but one, and a positive number that many.  :func:`effective_workers` turns it into a count,
 capped so that the processes fit in memory (a 2 GB Binder container holds at most four) and so
-that every extra process has enough work to repay its start (about two CPU seconds to import
-librosa, numba and scipy).  The calling process always counts as one of the workers.
+that every extra process has enough work to repay its start (importing librosa, numba and
+scipy; ``benchmarks/features.py`` measures it).  The calling process always counts as one of the workers.
 
 Examples
 --------
@@ -18,17 +18,19 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 from pathlib import Path
 
 MIN_ITEMS_PER_WORKER = 200
 """An extra worker process is only started for every this many files still to compute.
 
-Starting one costs about 2 CPU seconds, while the calling process computes a clip in a few
-milliseconds, so a worker must take over a few hundred files to repay its start."""
+A worker's start (importing librosa, numba and scipy) costs as much as computing a few hundred
+clips in the calling process (``benchmarks/features.py`` measures both), so it must take over
+at least that many files to repay itself."""
 
 WORKER_MEMORY = 400 * 2**20
-"""Memory budgeted per worker process (librosa, numba and scipy loaded: about 300 MB RSS)."""
+"""Memory budgeted per worker process (librosa, numba and scipy loaded)."""
 
 MAIN_MEMORY = 800 * 2**20
 """Memory left to the calling process (a notebook kernel) when capping the number of workers."""
@@ -53,7 +55,7 @@ def check_n_jobs(n_jobs) -> None:
     """Raise ValueError unless ``n_jobs`` is None or a non-zero integer."""
     if n_jobs is None:
         return
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
         raise ValueError(f"n_jobs must be None, -1 (all cores) or a non-zero number of processes, not {n_jobs!r}")
 
 

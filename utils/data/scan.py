@@ -4,6 +4,8 @@ Both corpora encode their labels in the file name (see :mod:`utils.data.corpora`
 :func:`scan_corpus` walks any folder layout (Zenodo's ``Actor_XX/`` folders, a flat folder, both
 corpora side by side), parses every name, reads every audio header, and returns the table together
 with a second table of the files it skipped and why.  Nothing is dropped silently.
+:func:`scan_recordings` does the same for your own recordings, whose names follow no corpus scheme:
+the same table, with the labels left empty or taken from a labels table you supply.
 
 Examples
 --------
@@ -26,6 +28,13 @@ COLUMNS = [
     "path", "file", "corpus", "actor", "speaker", "gender", "emotion", "intensity",
     "statement", "repetition", "channel", "duration", "sample_rate", "channels",
 ]
+
+
+OWN_CORPUS = "own"
+"""The ``corpus`` of recordings scanned with :func:`scan_recordings` (names in no corpus scheme)."""
+
+LABEL_COLUMNS = ("speaker", "gender", "emotion", "intensity", "statement")
+"""Columns a labels file given to :func:`scan_recordings` may fill in."""
 
 
 class CorpusError(ValueError):
@@ -99,22 +108,60 @@ def _check_audio(path: Path, read_samples: bool) -> dict:
     return {"duration": round(info["duration"], 4), "sample_rate": info["sample_rate"], "channels": info["channels"]}
 
 
-def _classify(path: Path, read_samples: bool):
-    """Return ``(row, None)`` for a usable clip or ``(None, reason)`` for a skipped file."""
+def _classify(path: Path, read_samples: bool, parse: bool = True):
+    """Return ``(row, None)`` for a usable clip or ``(None, reason)`` for a skipped file.
+
+    With ``parse`` the labels come from the file name (RAVDESS or CREMA-D); without, any name is
+    accepted and the label columns stay empty.
+    """
     if path.name.startswith("."):
         return None, "hidden system file, not audio"
     if path.suffix.lower() not in AUDIO_SUFFIXES:
         return None, f"not an audio file ({path.suffix or 'no extension'})"
-    try:
-        labels = parse_name(path)
-    except ValueError as exc:
-        return None, str(exc)
+    if parse:
+        try:
+            labels = parse_name(path)
+        except ValueError as exc:
+            return None, str(exc)
+    else:
+        labels = {"corpus": OWN_CORPUS}
     try:
         facts = _check_audio(path, read_samples)
     except AudioError as exc:
         return None, exc.reason
     digest = file_digest(path, "blake2b-128")
     return {"path": str(path), "file": path.name, **labels, **facts, "_content": digest}, None
+
+
+def _check_all(files: list, read_samples: bool, parse: bool, n_jobs, progress: bool) -> list:
+    """:func:`_classify` of every file, in this process or in joblib workers."""
+    iterator = files
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(files, desc="checking files", unit="file")
+    if n_jobs in (None, 1):
+        return [_classify(p, read_samples, parse) for p in iterator]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, batch_size=32)(delayed(_classify)(p, read_samples, parse) for p in iterator)
+
+
+def _keep_unique(files: list, results: list, same_name_is_duplicate: bool) -> tuple:
+    """Usable rows and skipped files; duplicates (same name, or byte-identical) are skipped with the reason."""
+    rows, skipped, seen, contents = [], [], {}, {}
+    for path, (row, reason) in zip(files, results):
+        if row is not None and same_name_is_duplicate and row["file"] in seen:
+            row, reason = None, f"duplicate of {seen[row['file']]}"
+        elif row is not None and row["_content"] in contents:
+            row, reason = None, f"same audio as {contents[row['_content']]} (byte-identical file)"
+        if row is None:
+            skipped.append({"path": str(path), "reason": reason})
+            continue
+        seen[row["file"]] = row["path"]
+        contents[row["_content"]] = row["file"]
+        rows.append(row)
+    return rows, skipped
 
 
 def scan_corpus(roots, *, read_samples: bool = True, n_jobs: int = 1, progress: bool = False) -> ScanResult:
@@ -150,31 +197,8 @@ def scan_corpus(roots, *, read_samples: bool = True, n_jobs: int = 1, progress: 
             else:
                 files.append(path)
 
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(files, desc="checking files", unit="file")
-    else:
-        iterator = files
-    if n_jobs == 1:
-        results = [_classify(p, read_samples) for p in iterator]
-    else:
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=n_jobs, batch_size=32)(delayed(_classify)(p, read_samples) for p in iterator)
-
-    rows, skipped, seen, contents = [], [], {}, {}
-    for path, (row, reason) in zip(files, results):
-        if row is not None and row["file"] in seen:
-            row, reason = None, f"duplicate of {seen[row['file']]}"
-        elif row is not None and row["_content"] in contents:
-            row, reason = None, f"same audio as {contents[row['_content']]} (byte-identical file)"
-        if row is None:
-            skipped.append({"path": str(path), "reason": reason})
-            continue
-        seen[row["file"]] = row["path"]
-        contents[row["_content"]] = row["file"]
-        rows.append(row)
+    results = _check_all(files, read_samples, True, n_jobs, progress)
+    rows, skipped = _keep_unique(files, results, same_name_is_duplicate=True)
 
     if not rows:
         where = ", ".join(str(f) for f in folders)
@@ -190,6 +214,90 @@ def scan_corpus(roots, *, read_samples: bool = True, n_jobs: int = 1, progress: 
         table.loc[cremad, "gender"] = table.loc[cremad, "actor"].map(demographics).fillna("unknown")
     table["speaker"] = [speaker_key(c, a) for c, a in zip(table["corpus"], table["actor"])]
     table = table[COLUMNS].sort_values(["corpus", "actor", "file"], kind="stable").reset_index(drop=True)
+    return ScanResult(table=table, skipped=pd.DataFrame(skipped, columns=["path", "reason"]))
+
+
+def _read_labels(labels) -> pd.DataFrame:
+    """A labels table (CSV path or DataFrame) with a ``file`` column and some of :data:`LABEL_COLUMNS`."""
+    frame = labels.copy() if isinstance(labels, pd.DataFrame) else pd.read_csv(labels, dtype=str, keep_default_na=False)
+    where = "labels" if isinstance(labels, pd.DataFrame) else str(labels)
+    if "file" not in frame.columns:
+        raise CorpusError(f"{where}: a labels table needs a 'file' column (a file name, or a path relative to the folder)")
+    known = [c for c in frame.columns if c in LABEL_COLUMNS]
+    if not known:
+        raise CorpusError(f"{where}: no label column; give at least one of {list(LABEL_COLUMNS)}")
+    if frame["file"].duplicated().any():
+        raise CorpusError(f"{where}: files listed twice: {sorted(frame.loc[frame['file'].duplicated(), 'file'])[:5]}")
+    return frame[["file", *known]].astype({"file": str})
+
+
+def scan_recordings(roots, *, labels=None, speaker_from_folder: bool = False, read_samples: bool = True, n_jobs: int = 1, progress: bool = False) -> ScanResult:
+    """Find and check every recording below one or more folders, whatever the file names.
+
+    For your own recordings (interviews, a study's speech samples): every audio file
+    (:data:`utils.data.audio.AUDIO_SUFFIXES`) is a clip, the table has the columns of
+    :func:`scan_corpus` with ``corpus`` ``"own"``, and the label columns stay empty unless a labels
+    table fills them in.  Files that cannot be used are in ``skipped`` with the reason, as for
+    :func:`scan_corpus`; two files with the same name in different folders are both kept.
+
+    Parameters
+    ----------
+    roots : str, Path, list or dict
+        Folder(s), searched recursively.
+    labels : str, Path or pandas.DataFrame, optional
+        A CSV file (or table) with a ``file`` column (the file name, or its path relative to the
+        folder) and any of :data:`LABEL_COLUMNS` (e.g. ``speaker``, ``emotion`` from your own
+        annotation).  Listed files that are not found are reported in ``skipped``.
+    speaker_from_folder : bool
+        Take each file's speaker from the name of the folder holding it (a layout of one folder
+        per participant), where the labels table gives none.
+    read_samples, n_jobs, progress
+        As for :func:`scan_corpus`.
+
+    Returns
+    -------
+    ScanResult
+
+    Raises
+    ------
+    CorpusError
+        A folder is missing or empty, no file is usable audio, or the labels table is malformed.
+
+    Examples
+    --------
+    >>> result = scan_recordings("interviews/", labels="annotations.csv")    # doctest: +SKIP
+    >>> result.table[["file", "speaker", "emotion", "duration"]].head()      # doctest: +SKIP
+    """
+    folders = _as_roots(roots)
+    files = [(folder, path) for folder in folders for path in _list_files(folder)]
+    results = _check_all([p for _, p in files], read_samples, False, n_jobs, progress)
+    rows, skipped = _keep_unique([p for _, p in files], results, same_name_is_duplicate=False)
+    if not rows:
+        where = ", ".join(str(f) for f in folders)
+        examples = "; ".join(f"{Path(s['path']).name}: {s['reason']}" for s in skipped[:3])
+        raise CorpusError(f"no usable audio files found in {where} ({len(files)} files checked, e.g. {examples})")
+    table = pd.DataFrame(rows)
+    root_of = {str(p): folder for folder, p in files}
+    table["relative"] = [Path(p).relative_to(root_of[p]).as_posix() for p in table["path"]]
+    for column in ("actor", *LABEL_COLUMNS, "repetition", "channel"):
+        table[column] = pd.NA
+    if speaker_from_folder:
+        table["speaker"] = [Path(r).parent.name or pd.NA for r in table["relative"]]
+    if labels is not None:
+        given = _read_labels(labels)
+        by_relative = given.set_index("file")
+        matched = set()
+        for column in by_relative.columns:
+            values = []
+            for rel, name in zip(table["relative"], table["file"]):
+                key = rel if rel in by_relative.index else name if name in by_relative.index else None
+                if key is not None:
+                    matched.add(key)
+                values.append(by_relative.at[key, column] if key is not None and by_relative.at[key, column] != "" else pd.NA)
+            table[column] = [v if not pd.isna(v) else old for v, old in zip(values, table[column])]
+        for missing in sorted(set(by_relative.index) - matched):
+            skipped.append({"path": str(missing), "reason": "listed in the labels table but not found"})
+    table = table[COLUMNS].sort_values("path", kind="stable").reset_index(drop=True)
     return ScanResult(table=table, skipped=pd.DataFrame(skipped, columns=["path", "reason"]))
 
 

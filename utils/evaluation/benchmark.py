@@ -231,7 +231,7 @@ def prepare_data(table: pd.DataFrame, recipes=RECIPES, *, cache_dir=None, n_jobs
         data.seconds["seed"] = time.perf_counter() - start
     if any(r.startswith("course") for r in recipes):
         start = time.perf_counter()
-        fs = extract_corpus(table, course_recipe.features, frames=True, cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
+        fs = extract_corpus(table, course_recipe.features, with_frames=True, cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
         _check_complete(fs, table, "course")
         data.course_X = feature_set_inputs(fs, course_recipe.input_kind)
         data.seconds["course"] = time.perf_counter() - start

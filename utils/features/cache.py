@@ -81,7 +81,7 @@ class FeatureCache:
     Examples
     --------
     >>> cache = FeatureCache("/tmp/ser-cache", FeatureConfig())      # doctest: +SKIP
-    >>> found = cache.lookup([key], frames=False)                    # doctest: +SKIP
+    >>> found = cache.lookup([key], with_frames=False)                    # doctest: +SKIP
     """
 
     def __init__(self, cache_dir, config: FeatureConfig):
@@ -147,14 +147,14 @@ class FeatureCache:
             good = [i for i in good if _row_sum(keys[i], frames[i]) == int(frame_sums[i])]
         return good
 
-    def lookup(self, keys, frames: bool) -> dict:
+    def lookup(self, keys, with_frames: bool) -> dict:
         """Find cached entries.
 
         Parameters
         ----------
         keys : iterable of bytes
             Entry keys (see the module docstring).
-        frames : bool
+        with_frames : bool
             Only entries stored with their frame sequence count.
 
         Returns
@@ -164,7 +164,7 @@ class FeatureCache:
         """
         wanted = set(keys)
         found = {}
-        kinds = ("frm",) if frames else ("vec", "frm")
+        kinds = ("frm",) if with_frames else ("vec", "frm")
         for kind in kinds:
             for path in reversed(self.shards(kind)):  # newest first
                 if not wanted:
@@ -175,7 +175,7 @@ class FeatureCache:
                 rows = [i for i, k in enumerate(index["keys"].tolist()) if k in wanted]
                 if not rows:
                     continue
-                arrays = self._read(path, with_frames=frames)
+                arrays = self._read(path, with_frames=with_frames)
                 if arrays is None:
                     continue
                 good = self._valid_rows(arrays, rows)
@@ -184,7 +184,7 @@ class FeatureCache:
                     self._rewrite_without_bad_rows(path, kind)
                 for i in good:
                     key = bytes(arrays["keys"][i])
-                    found[key] = (arrays["X"][i], arrays["meta"][i], arrays["frames"][i] if frames else None)
+                    found[key] = (arrays["X"][i], arrays["meta"][i], arrays["frames"][i] if with_frames else None)
                     wanted.discard(key)
         return found
 
@@ -199,7 +199,7 @@ class FeatureCache:
             return
         atomic_savez(path, {name: a[good] for name, a in arrays.items()})
 
-    def write(self, entries: list, frames: bool) -> Path | None:
+    def write(self, entries: list, with_frames: bool) -> Path | None:
         """Store ``(key, vector, meta, sequence)`` entries as one new shard; merge shards if many.
 
         Returns the new shard's path (``None`` for no entries).
@@ -210,7 +210,7 @@ class FeatureCache:
         config_path = self.folder / "config.json"
         if not config_path.exists():
             self.config.to_json(config_path)
-        kind = "frm" if frames else "vec"
+        kind = "frm" if with_frames else "vec"
         keys = np.array([e[0] for e in entries], dtype="S32")
         X = np.stack([e[1] for e in entries]).astype(np.float32, copy=False)
         meta = np.stack([e[2] for e in entries]).astype(np.float64, copy=False)
@@ -220,7 +220,7 @@ class FeatureCache:
             "meta": meta,
             "sums": np.array([_row_sum(k, x, m) for k, x, m in zip(keys, X, meta)], dtype=np.uint64),
         }
-        if frames:
+        if with_frames:
             seqs = np.stack([e[3] for e in entries]).astype(np.float32, copy=False)
             arrays["frames"] = seqs
             arrays["frame_sums"] = np.array([_row_sum(k, f) for k, f in zip(keys, seqs)], dtype=np.uint64)

@@ -99,7 +99,7 @@ def _sequence(blocks: dict, config: FeatureConfig) -> np.ndarray:
     return out
 
 
-def compute(y, config: FeatureConfig, frames: bool = False):
+def compute(y, config: FeatureConfig, with_frames: bool = False):
     """Clip vector and, optionally, the frame sequence of one signal, from a single STFT.
 
     Parameters
@@ -107,7 +107,7 @@ def compute(y, config: FeatureConfig, frames: bool = False):
     y : np.ndarray
         Mono float signal at ``config.sr``, at least ``config.n_fft`` samples long.
     config : FeatureConfig
-    frames : bool
+    with_frames : bool
         Also return the frame-level sequence.
 
     Returns
@@ -115,7 +115,7 @@ def compute(y, config: FeatureConfig, frames: bool = False):
     vector : np.ndarray
         ``(config.vector_size,)`` float32.
     sequence : np.ndarray or None
-        ``(config.n_frames, config.n_frame_features)`` float32, or ``None`` if ``frames=False``.
+        ``(config.n_frames, config.n_frame_features)`` float32, or ``None`` if ``with_frames=False``.
 
     Raises
     ------
@@ -126,13 +126,13 @@ def compute(y, config: FeatureConfig, frames: bool = False):
     --------
     >>> import numpy as np
     >>> y = np.random.default_rng(0).standard_normal(16000).astype("float32") * 0.1
-    >>> vector, sequence = compute(y, FeatureConfig(), frames=True)
+    >>> vector, sequence = compute(y, FeatureConfig(), with_frames=True)
     >>> vector.shape, sequence.shape
     ((180,), (300, 40))
     """
-    wanted = set(config.vector_features) | (set(config.frame_features) if frames else set())
+    wanted = set(config.vector_features) | (set(config.frame_features) if with_frames else set())
     blocks = time_major_blocks(y, config, wanted)
-    return _pool(blocks, config), (_sequence(blocks, config) if frames else None)
+    return _pool(blocks, config), (_sequence(blocks, config) if with_frames else None)
 
 
 def clip_features(y, config: FeatureConfig) -> np.ndarray:
@@ -145,7 +145,7 @@ def clip_features(y, config: FeatureConfig) -> np.ndarray:
     >>> clip_features(y, FeatureConfig()).shape
     (180,)
     """
-    return compute(y, config, frames=False)[0]
+    return compute(y, config, with_frames=False)[0]
 
 
 def clip_frames(y, config: FeatureConfig) -> np.ndarray:

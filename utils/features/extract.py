@@ -11,7 +11,7 @@ holds, and splits the rest into batches of up to 32 files.  Each file is decoded
 variants (the original and the augmented copies) are computed from that one signal.  The calling
 process computes batches itself and, for large jobs, loky worker processes take batches from the
 other end of the queue: how many follows :func:`utils.core.parallel.effective_workers` (a worker
-needs about two CPU seconds to import librosa before it is useful, which the caller spends
+must import librosa, numba and scipy before it is useful, while the caller is already
 computing).  ``backend="dask"`` (or any joblib backend) sends every batch through
 :class:`joblib.Parallel` instead.
 
@@ -68,7 +68,7 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _extract_batch(items: list, config: FeatureConfig, frames: bool) -> list:
+def _extract_batch(items: list, config: FeatureConfig, with_frames: bool) -> list:
     """Worker: decode each file once and compute its requested variants.
 
     ``items`` holds ``(clip, path, clip_id, [(slot, augmentation or None), ...])``.  Returns
@@ -76,10 +76,10 @@ def _extract_batch(items: list, config: FeatureConfig, frames: bool) -> list:
     BLAS runs single-threaded here (:func:`utils.core.parallel.single_blas_thread`).
     """
     with single_blas_thread():
-        return _extract_items(items, config, frames)
+        return _extract_items(items, config, with_frames)
 
 
-def _extract_items(items: list, config: FeatureConfig, frames: bool) -> list:
+def _extract_items(items: list, config: FeatureConfig, with_frames: bool) -> list:
     """Body of :func:`_extract_batch`."""
     out = []
     for clip, path, clip_id, variants in items:
@@ -92,7 +92,7 @@ def _extract_items(items: list, config: FeatureConfig, frames: bool) -> list:
         for slot, augmentation in variants:
             try:
                 signal = y if augmentation is None else augmentation.apply(y, config.sr, clip_id=clip_id)
-                vector, seq = compute(signal, config, frames=frames)
+                vector, seq = compute(signal, config, with_frames=with_frames)
             except Exception as exc:
                 reason = _describe(exc)
                 out.append((clip, slot, None, None, None, reason if augmentation is None else f"{augmentation.name}: {reason}"))
@@ -105,14 +105,14 @@ def _extract_items(items: list, config: FeatureConfig, frames: bool) -> list:
 def _batches(items: list, n_workers: int) -> list:
     """Split work into about eight tasks per process, 1 to 32 files each.
 
-    Small tasks keep the processes evenly loaded to the end; 32 files (about 0.15 s of work)
-    keep the overhead per task negligible.
+    Small tasks keep the processes evenly loaded to the end; tasks of up to 32 files keep the
+    overhead per task negligible.
     """
     size = max(1, min(32, math.ceil(len(items) / (8 * n_workers))))
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _run_batches(batches, config, frames, n_workers, backend):
+def _run_batches(batches, config, with_frames, n_workers, backend):
     """Yield ``(batch, results)`` of :func:`_extract_batch` for every batch, in completion order.
 
     * a ``backend`` given: all batches through :class:`joblib.Parallel` under that backend;
@@ -125,18 +125,18 @@ def _run_batches(batches, config, frames, n_workers, backend):
 
         with joblib.parallel_config(backend=backend):
             parallel = joblib.Parallel(n_jobs=n_workers, return_as="generator", batch_size=1)
-            tasks = (joblib.delayed(_tagged_batch)(i, b, config, frames) for i, b in enumerate(batches))
+            tasks = (joblib.delayed(_tagged_batch)(i, b, config, with_frames) for i, b in enumerate(batches))
             for i, results in parallel(tasks):
                 yield batches[i], results
         return
     if n_workers <= 1 or len(batches) <= 1:
         for batch in batches:
-            yield batch, _extract_batch(batch, config, frames)
+            yield batch, _extract_batch(batch, config, with_frames)
         return
-    yield from _shared_run(batches, config, frames, n_workers - 1)
+    yield from _shared_run(batches, config, with_frames, n_workers - 1)
 
 
-def _shared_run(batches, config, frames, n_remote: int):
+def _shared_run(batches, config, with_frames, n_remote: int):
     """The calling process and ``n_remote`` loky workers share the batches.
 
     The caller takes batches from the front of the queue and the workers from the back.  Starting
@@ -168,7 +168,7 @@ def _shared_run(batches, config, frames, n_remote: int):
                 yield batches[i], future.result()[1]
             while queue and len(running) < 2 * n_remote:
                 i, batch = queue.pop()
-                running[executor.submit(_tagged_batch, i, batch, config, frames)] = i
+                running[executor.submit(_tagged_batch, i, batch, config, with_frames)] = i
             if queue:
                 i, batch = queue.popleft()
             else:
@@ -182,14 +182,14 @@ def _shared_run(batches, config, frames, n_remote: int):
                     running.pop(future)
                 batch = batches[i]
             done.add(i)
-            yield batch, _extract_batch(batch, config, frames)
+            yield batch, _extract_batch(batch, config, with_frames)
     finally:
         for future in running:
             future.cancel()
 
 
-def _tagged_batch(i, batch, config, frames):
-    return i, _extract_batch(batch, config, frames)
+def _tagged_batch(i, batch, config, with_frames):
+    return i, _extract_batch(batch, config, with_frames)
 
 
 
@@ -198,7 +198,7 @@ def extract_corpus(
     config: FeatureConfig,
     *,
     augmentations=(),
-    frames: bool = False,
+    with_frames: bool = False,
     n_jobs: int = -1,
     backend=None,
     cache_dir=None,
@@ -218,7 +218,7 @@ def extract_corpus(
     augmentations : sequence of utils.data.augment.Augmentation
         Extra copies of *every* clip, one row each after the original (which is always
         included).  Pass training clips only: augmenting test clips leaks them.
-    frames : bool
+    with_frames : bool
         Also compute the frame sequences (``FeatureSet.frames``).
     n_jobs : int or None
         Processes that compute, as in scikit-learn (``-1``: all cores, ``None``: one).  The
@@ -288,7 +288,7 @@ def extract_corpus(
                 results[(clip, slot)] = reason
             else:
                 keys[(clip, slot)] = entry_key(digest, _variant(aug, clip_ids[clip]))
-    found = cache.lookup(set(keys.values()), frames) if cache is not None else {}
+    found = cache.lookup(set(keys.values()), with_frames) if cache is not None else {}
     n_cached = 0
     for cs, key in keys.items():
         if key in found:
@@ -313,7 +313,7 @@ def extract_corpus(
         pending = []
         bar = _progress(len(items), progress)
         try:
-            for batch, batch_results in _run_batches(batches, config, frames, n_workers, backend):
+            for batch, batch_results in _run_batches(batches, config, with_frames, n_workers, backend):
                 for clip, slot, vector, meta, seq, reason in batch_results:
                     if vector is None:
                         results[(clip, slot)] = reason
@@ -322,24 +322,24 @@ def extract_corpus(
                     n_computed += 1
                     pending.append((keys[(clip, slot)], vector, meta, seq))
                 if cache is not None and len(pending) >= FLUSH_ROWS:
-                    _write_quietly(cache, pending, frames)
+                    _write_quietly(cache, pending, with_frames)
                     pending = []
                 bar.update(len(batch))
         finally:
             bar.close()
             if cache is not None and pending:
-                _write_quietly(cache, pending, frames)
+                _write_quietly(cache, pending, with_frames)
         for (clip, slot), key in keys.items():  # duplicates of an entry computed once
             if (clip, slot) not in results:
                 results[(clip, slot)] = results[first_slot[key]]
 
-    return _assemble(paths, index, clip_keys, clip_ids, names, results, config, frames, n_computed, n_cached)
+    return _assemble(paths, index, clip_keys, clip_ids, names, results, config, with_frames, n_computed, n_cached)
 
 
-def _write_quietly(cache: FeatureCache, entries: list, frames: bool):
+def _write_quietly(cache: FeatureCache, entries: list, with_frames: bool):
     """Store entries; a cache that cannot be written (read-only, disk full) only costs a warning."""
     try:
-        cache.write(entries, frames)
+        cache.write(entries, with_frames)
     except OSError as exc:
         warnings.warn(f"feature cache: could not write to {cache.folder} ({exc}); features are returned but not cached", RuntimeWarning, stacklevel=3)
 
@@ -369,7 +369,7 @@ def _clip_list(clips) -> tuple:
     return paths, list(range(len(paths))), None
 
 
-def _assemble(paths, index, clip_keys, clip_ids, names, results, config, frames, n_computed, n_cached) -> FeatureSet:
+def _assemble(paths, index, clip_keys, clip_ids, names, results, config, with_frames, n_computed, n_cached) -> FeatureSet:
     """Order the results as rows of a :class:`FeatureSet`, each carrying its clip's key."""
     import pandas as pd
 
@@ -392,14 +392,14 @@ def _assemble(paths, index, clip_keys, clip_ids, names, results, config, frames,
             })
             positions.append(clip)
             vectors.append(vector)
-            if frames:
+            if with_frames:
                 sequences.append(seq)
     table = pd.DataFrame(rows, columns=ROW_COLUMNS)
     if clip_keys is not None:
         table = pd.concat([table, clip_keys.iloc[positions].reset_index(drop=True)], axis=1)
     X = np.stack(vectors).astype(np.float32, copy=False) if vectors else np.zeros((0, config.vector_size), np.float32)
     seqs = None
-    if frames:
+    if with_frames:
         seqs = np.stack(sequences).astype(np.float32, copy=False) if sequences else np.zeros((0, *config.frame_shape), np.float32)
     return FeatureSet(
         X=X, rows=table, skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS), config=config,

@@ -11,7 +11,7 @@ Input kinds (:data:`INPUT_KINDS`):
     :func:`frame_statistics`: the input of the course recipe's dense network.
 
 :func:`signal_inputs` computes one signal's input, :func:`feature_set_inputs` the inputs of the
-rows of an extracted :class:`~utils.features.extract.FeatureSet`; :func:`input_shape` and
+rows of an extracted :class:`~utils.features.featureset.FeatureSet`; :func:`input_shape` and
 :func:`statistics_names` follow from the configuration alone.  The model bundle
 (:mod:`utils.predict.bundle`) and the recipes (:mod:`utils.learn.recipes`) use nothing else.
 
@@ -85,7 +85,7 @@ def frame_statistics(frames, lengths, config: FeatureConfig) -> np.ndarray:
 
     Only the real (unpadded) frames of each sequence enter the statistics.  They are a fixed
     function of the sequences that :func:`~utils.features.extract.extract_corpus` computes for
-    ``config`` (``frames=True``), so a bundle recomputes them for a new clip from the same
+    ``config`` (``with_frames=True``), so a bundle recomputes them for a new clip from the same
     :class:`~utils.features.config.FeatureConfig`.
 
     Parameters
@@ -152,25 +152,25 @@ def signal_inputs(y, config: FeatureConfig, input_kind: str) -> np.ndarray:
     """Unscaled model input of one signal (read and trimmed as :func:`~utils.features.clip.load_clip` does)."""
     _check_kind(input_kind)
     if input_kind == "vector":
-        return compute(y, config, frames=False)[0]
+        return compute(y, config, with_frames=False)[0]
     if input_kind == "frames":
-        return compute(y, config, frames=True)[1]
+        return compute(y, config, with_frames=True)[1]
     sequence = clip_frames(y, config)  # only the frame blocks are computed
     return frame_statistics(sequence[None], [n_valid_frames(len(y), config)], config)[0]
 
 
 def feature_set_inputs(feature_set, input_kind: str) -> np.ndarray:
-    """Unscaled model inputs of the rows of a :class:`~utils.features.extract.FeatureSet`.
+    """Unscaled model inputs of the rows of a :class:`~utils.features.featureset.FeatureSet`.
 
     ``"vector"``: ``fs.X``; ``"frames"``: ``fs.frames``; ``"stats"``: :func:`frame_statistics` of
     ``fs.frames`` over ``fs.rows["n_valid_frames"]``.  The last two need a set extracted with
-    ``frames=True``.
+    ``with_frames=True``.
     """
     _check_kind(input_kind)
     if input_kind == "vector":
         return feature_set.X
     if feature_set.frames is None:
-        raise ValueError(f"input kind {input_kind!r} needs frame sequences: extract the features with frames=True")
+        raise ValueError(f"input kind {input_kind!r} needs frame sequences: extract the features with with_frames=True")
     if input_kind == "frames":
         return feature_set.frames
     return frame_statistics(feature_set.frames, feature_set.rows["n_valid_frames"].to_numpy(), feature_set.config)

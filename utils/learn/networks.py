@@ -167,8 +167,7 @@ def temporal_conv1d(
     Each block is Conv1D (``same`` padding, no bias) + BatchNormalization + ReLU +
     MaxPooling1D(``pool_size``); after the blocks a global average over time (only over real
     frames when ``mask_padding``), Dropout, Dense ``dense`` ReLU and a Dense softmax.  With the
-    defaults (300 frames x 40 MFCC) it has about 40,000 weights and trains on ~1,000 clips on a
-    laptop CPU in a minute or two.
+    defaults (300 frames x 40 MFCC) it has about 40,000 weights.
 
     Parameters
     ----------
@@ -246,8 +245,7 @@ def stats_mlp(
     scaler fitted on the training rows.  Layers: GaussianNoise(``input_noise``) on the input
     (active in training only: a cheap feature-space augmentation), then per hidden layer Dense +
     BatchNormalization + ReLU + Dropout(``dropout``), and a Dense softmax.  With 429 inputs and
-    the defaults it has about 145,000 weights and trains on ~1,000 clips in a few seconds on a
-    CPU.  On small corpora such a model on pooled statistics is often stronger than a network on
+    the defaults it has about 145,000 weights.  On small corpora such a model on pooled statistics is often stronger than a network on
     the frame sequences, which overfits the few speakers it sees.
 
     Parameters

@@ -80,6 +80,7 @@ def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800) -> tupl
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=False,
+        record_timing=False,  # no execution timestamps in the stored notebooks
     )
     start = time.perf_counter()
     with _PeakMemory() as memory:
@@ -88,6 +89,8 @@ def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800) -> tupl
         finally:
             out_path.parent.mkdir(parents=True, exist_ok=True)
             nb.metadata.pop("widgets", None)
+            for cell in nb.cells:
+                cell.metadata.pop("execution", None)
             nbformat.write(nb, out_path)
     return time.perf_counter() - start, memory.peak
 

@@ -210,9 +210,9 @@ def predict_folder(paths_or_folder, bundle=None, *, progress: bool = True, batch
     """
     files = audio_files(paths_or_folder)
     b = get_bundle(bundle, background=True)
-    frames = b.input_kind in ("frames", "stats")
+    with_frames = b.input_kind in ("frames", "stats")
     with single_blas_thread():
-        fs = extract_corpus([str(p) for p in files], b.config, frames=frames, n_jobs=n_jobs, cache_dir=False, progress=progress)
+        fs = extract_corpus([str(p) for p in files], b.config, with_frames=with_frames, n_jobs=n_jobs, cache_dir=False, progress=progress)
         # "stats": frame statistics of all clips, computed while the model may still be loading
         inputs = b.feature_set_inputs(fs) if len(fs) else None
     columns = ["path", "emotion", "confidence", *b.labels]
