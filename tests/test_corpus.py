@@ -147,3 +147,43 @@ def test_assign_labels_sets():
         assign_labels(table, "ravdess8")
     assert set(shared["label"]) <= set(EMOTIONS_SHARED)
     assert label_order(["sad", "neutral", "angry"]) == ["neutral", "sad", "angry"]
+
+
+def test_scan_recordings_takes_any_names_and_optional_labels(tmp_path):
+    from utils.data.scan import scan_recordings
+
+    root = tmp_path / "interviews"
+    tone(root / "p01" / "interview part 1.wav")
+    tone(root / "p01" / "part2.flac")
+    tone(root / "p02" / "part2.flac", seconds=0.7)                # same name, another speaker: kept
+    tone(root / "p02" / "silence.wav", amplitude=0.0)
+    (root / "notes.txt").write_text("not audio")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,speaker,emotion\np01/interview part 1.wav,anna,angry\npart9.wav,bob,sad\n")
+
+    result = scan_recordings(root, labels=labels, speaker_from_folder=True)
+    table = result.table.set_index(result.table["path"].map(lambda p: Path(p).relative_to(root).as_posix()))
+    assert sorted(table.index) == ["p01/interview part 1.wav", "p01/part2.flac", "p02/part2.flac"]
+    assert (table["corpus"] == "own").all()
+    assert table.loc["p01/interview part 1.wav", "speaker"] == "anna" and table.loc["p01/interview part 1.wav", "emotion"] == "angry"
+    assert table.loc["p01/part2.flac", "speaker"] == "p01" and pd.isna(table.loc["p01/part2.flac", "emotion"])
+    assert table.loc["p02/part2.flac", "speaker"] == "p02"
+    reasons = dict(zip(result.skipped["path"].map(lambda p: Path(p).name), result.skipped["reason"]))
+    assert reasons["silence.wav"].startswith("silent") and "not an audio file" in reasons["notes.txt"]
+    assert reasons["part9.wav"] == "listed in the labels table but not found"
+
+
+def test_scan_recordings_has_the_corpus_columns_and_refuses_bad_labels(tmp_path):
+    from utils.data.scan import COLUMNS, scan_recordings
+
+    tone(tmp_path / "a" / "clip.wav")
+    result = scan_recordings(tmp_path / "a")
+    assert list(result.table.columns) == COLUMNS and result.table["speaker"].isna().all()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,emotion\nclip.wav,sad\n")
+    with pytest.raises(CorpusError, match="needs a 'file' column"):
+        scan_recordings(tmp_path / "a", labels=bad)
+    with pytest.raises(CorpusError, match="no usable audio"):
+        (tmp_path / "b").mkdir()
+        (tmp_path / "b" / "x.txt").write_text("x")
+        scan_recordings(tmp_path / "b")
