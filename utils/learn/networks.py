@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
@@ -33,7 +34,36 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow C++ logs: errors and below hidden (harmless tf.data notices); set it to see them
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402  (after the environment variables above)
+
+@contextlib.contextmanager
+def _quiet_native_start():
+    """Hide what TensorFlow's C++ runtime writes to the process's stderr while it loads.
+
+    Loading prints notices (oneDNN, absl) straight to file descriptor 2, before any Python
+    logging setting applies; in a notebook they appear as a red block above the first output.
+    ``SER_TF_STARTUP_LOG=1`` shows them.  Errors still raise as Python exceptions.
+    """
+    if os.environ.get("SER_TF_STARTUP_LOG") == "1":
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (an unusual embedding): nothing to hide
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+with _quiet_native_start():
+    import keras  # noqa: E402  (after the environment variables above)
+    import tensorflow  # noqa: E402, F401  (loaded here so that its start-up notices stay hidden)
 from keras import layers, ops  # noqa: E402
 
 # TensorFlow's Python logger warns about function retracing when several small models predict in

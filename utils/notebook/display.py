@@ -70,3 +70,19 @@ def save_figure(fig, name: str, *, dpi: int = 110) -> str:
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return f"figures/{path.name}"
 
+
+
+def layer_table(model):
+    """A Keras model's layers as a table: name, type, output shape and weights of each.
+
+    The same facts as ``model.summary()``, as a DataFrame that prints without terminal colour
+    codes and can be compared with another model's (``a.equals(b)``).
+    """
+    import pandas as pd
+
+    rows = []
+    for layer in model.layers:
+        output = getattr(layer, "output", None)
+        shape = tuple(output.shape) if output is not None and hasattr(output, "shape") else None
+        rows.append({"layer": layer.name, "type": type(layer).__name__, "output shape": shape, "weights": int(layer.count_params())})
+    return pd.DataFrame(rows)
