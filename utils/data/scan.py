@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,8 +73,14 @@ class ScanResult:
             for corpus, n in self.table["corpus"].value_counts().sort_index().items():
                 lines.append(f"  {corpus:8s} {n:5d} clips, {self.table.loc[self.table.corpus == corpus, 'speaker'].nunique()} speakers")
         lines.append(f"{len(self.skipped)} files skipped")
+        paths = [str(p) for p in [*self.table["path"], *self.skipped["path"]] if Path(str(p)).is_absolute()]
+        base = Path(os.path.commonpath(paths)) if paths else None
+        if base is not None and base.is_file():
+            base = base.parent
         for _, row in self.skipped.iterrows():
-            lines.append(f"  {Path(row['path']).name}: {row['reason']}")
+            path = Path(row["path"])
+            shown = path.relative_to(base).as_posix() if base is not None and path.is_relative_to(base) and path != base else path.name
+            lines.append(f"  {shown}: {row['reason']}")
         return "\n".join(lines)
 
 

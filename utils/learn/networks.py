@@ -20,7 +20,7 @@ Training (reproducible seeding, early stopping on validation speakers, mixup) is
 Examples
 --------
 >>> model = seed_conv1d(n_features=180, n_classes=8)                       # doctest: +SKIP
->>> model.summary()                                                        # doctest: +SKIP
+>>> layer_table(model)        # utils.notebook.display.layer_table  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Usage::
 
     python -m utils.notebook.series                 # all notebooks -> build/notebooks/, figures -> figures/
     python -m utils.notebook.series --only 01 02    # some of them
-    python -m utils.notebook.series --inplace       # refresh the outputs stored in notebooks/ themselves
+    python -m utils.notebook.series --inplace --cold   # refresh the outputs stored in notebooks/, from an empty cache
 
 Each executed notebook is written to ``build/notebooks/`` (or back into ``notebooks/`` with
 ``--inplace``).  The runner sets ``SER_HEADLESS=1`` so that no audio player is drawn, never
@@ -106,9 +106,16 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=BUILD_DIR, help=f"folder for the executed notebooks (default: {BUILD_DIR.relative_to(PROJECT_ROOT)})")
     parser.add_argument("--inplace", action="store_true", help="write the outputs back into notebooks/ (to refresh the stored outputs)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds one cell may run before the run fails (default: 1800)")
+    parser.add_argument("--cold", action="store_true", help="empty the feature cache first, so that every notebook runs as it does the first time (use it with --inplace before storing outputs)")
     args = parser.parse_args(argv)
 
     os.environ["SER_HEADLESS"] = "1"
+    if args.cold:
+        import shutil
+
+        from ..core.paths import derived_dir
+
+        shutil.rmtree(derived_dir() / "cache", ignore_errors=True)
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     notebooks = series_notebooks(args.only)
     if not notebooks:

@@ -485,9 +485,9 @@ def _verify_files(folder: Path, info: dict) -> None:
 
 
 def _load_model(folder: Path):
-    import keras
+    from ..learn import networks  # registers the custom layers; loads TensorFlow with its start-up notices hidden
 
-    from ..learn import networks as _registered_layers  # noqa: F401  (registers the custom layers)
+    keras = networks.keras
 
     try:
         return keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
