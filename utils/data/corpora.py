@@ -11,6 +11,9 @@ CREMA-D  ``1001_DFA_ANG_XX.wav``
     actor (1001-1091) _ sentence (12 codes) _ emotion (ANG DIS FEA HAP NEU SAD) _ level (LO,
     MD, HI, XX unspecified).  Sex comes from the corpus's ``VideoDemographics.csv``.
 
+EmoDB ``03a01Fa.wav`` (German, for cross-corpus tests only)
+    speaker (10 actors) - text - emotion (German initials, :data:`EMODB_EMOTIONS`) - version.
+
 The scanner (:mod:`utils.data.scan`), the demo generator (:mod:`utils.data.demo`) and the
 downloads (:mod:`utils.data.download`) all read the codes and check names here, so the three can
 never disagree about what a valid name is.
@@ -87,6 +90,20 @@ CREMAD_PATTERN = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
 """Shape of a CREMA-D file stem (codes checked by :func:`parse_cremad_name`)."""
 
 DEMOGRAPHICS_FILE = "VideoDemographics.csv"
+
+# --------------------------------------------------------------------------------------------
+# EmoDB (Berlin Database of Emotional Speech): for cross-corpus tests only
+# --------------------------------------------------------------------------------------------
+
+EMODB_EMOTIONS = {"W": "angry", "L": "boredom", "E": "disgust", "A": "fearful", "F": "happy", "T": "sad", "N": "neutral"}
+"""EmoDB's emotion codes (German initials: Wut, Langeweile, Ekel, Angst, Freude, Trauer, Neutral).
+Boredom has no counterpart in RAVDESS or CREMA-D."""
+
+EMODB_SPEAKERS = {3: "male", 8: "female", 9: "female", 10: "male", 11: "male", 12: "male", 13: "female", 14: "female", 15: "male", 16: "female"}
+"""EmoDB's ten speakers and their sex."""
+
+EMODB_PATTERN = re.compile(r"^(\d{2})([ab]\d{2})([A-Z])([a-z])$")
+"""Shape of an EmoDB file stem ``SSTTTEV``, e.g. ``03a01Fa``: speaker, text, emotion, version."""
 """CREMA-D's table of actors (``ActorID``, ``Age``, ``Sex``, ``Race``, ``Ethnicity``)."""
 
 # --------------------------------------------------------------------------------------------
@@ -99,7 +116,7 @@ EMOTION_ORDER = tuple(RAVDESS_EMOTIONS.values())
 EMOTIONS_SHARED = ("neutral", "happy", "sad", "angry", "fearful", "disgust")
 """The six emotions both corpora share: the label set used when they are combined."""
 
-CORPORA = {"ravdess": "RAVDESS", "cremad": "CREMA-D"}
+CORPORA = {"ravdess": "RAVDESS", "cremad": "CREMA-D", "emodb": "EmoDB"}
 """Corpus keys (as in the ``corpus`` column and speaker keys) and their display names."""
 
 
@@ -210,6 +227,39 @@ def parse_cremad_name(stem: str) -> dict:
     }
 
 
+def parse_emodb_name(stem: str) -> dict:
+    """Parse an EmoDB file name (without extension) into labels.
+
+    Raises
+    ------
+    ValueError
+        If the name does not have the shape ``SSTTTEV`` or the speaker or emotion code is unknown.
+
+    Examples
+    --------
+    >>> parse_emodb_name("03a01Fa")["emotion"], parse_emodb_name("03a01Fa")["gender"]
+    ('happy', 'male')
+    """
+    match = EMODB_PATTERN.match(stem)
+    if not match:
+        raise ValueError("name does not follow the EmoDB scheme SSTTTEV (e.g. 03a01Fa)")
+    speaker, text, emotion, version = match.groups()
+    if int(speaker) not in EMODB_SPEAKERS:
+        raise ValueError(f"EmoDB speaker {speaker} is not one of {sorted(EMODB_SPEAKERS)}")
+    if emotion not in EMODB_EMOTIONS:
+        raise ValueError(f"unknown EmoDB emotion code {emotion!r} (known: {', '.join(EMODB_EMOTIONS)})")
+    return {
+        "corpus": "emodb",
+        "actor": int(speaker),
+        "gender": EMODB_SPEAKERS[int(speaker)],
+        "emotion": EMODB_EMOTIONS[emotion],
+        "intensity": "unspecified",
+        "statement": text,
+        "repetition": ord(version) - ord("a") + 1,
+        "channel": "speech",
+    }
+
+
 def parse_name(path) -> dict:
     """Parse a clip's labels from its file name, trying both naming schemes.
 
@@ -224,6 +274,8 @@ def parse_name(path) -> dict:
         return parse_ravdess_name(stem)
     if CREMAD_PATTERN.match(stem) or ("_" in stem and stem[:4].isdigit()):
         return parse_cremad_name(stem)
+    if EMODB_PATTERN.match(stem):
+        return parse_emodb_name(stem)
     raise ValueError(
         "name follows neither the RAVDESS scheme (e.g. 03-01-05-02-01-01-16.wav) "
         "nor the CREMA-D scheme (e.g. 1001_DFA_ANG_XX.wav)"

@@ -3,4 +3,5 @@
 - :mod:`utils.evaluation.metrics`    accuracy, macro F1, UAR, per class and per group, with chance levels
 - :mod:`utils.evaluation.leakage`    one model, three ways of splitting: what leaks invent
 - :mod:`utils.evaluation.benchmark`  the six-fold unseen-speaker benchmark of the recipes
+- :mod:`utils.evaluation.crosscorpus`  trained on one corpus, tested on another (e.g. RAVDESS -> EmoDB)
 """
