@@ -61,14 +61,19 @@ def _wav_truncation(path: Path) -> str | None:
     return None
 
 
-def _open_checked(path: Path):
-    """An open :class:`soundfile.SoundFile` of a file that exists, is audio and is not truncated."""
+def _open(path: Path):
+    """An open :class:`soundfile.SoundFile` (header read, nothing decoded), or AudioError."""
     if not path.is_file():
         raise AudioError(path, "file not found")
     try:
-        handle = sf.SoundFile(str(path))
+        return sf.SoundFile(str(path))
     except Exception as exc:  # libsndfile raises several types for foreign files
         raise AudioError(path, f"not readable as audio ({_short(exc, path)})") from None
+
+
+def _open_checked(path: Path):
+    """:func:`_open` of a file that is also not truncated and not empty."""
+    handle = _open(path)
     if handle.format == "WAV":
         reason = _wav_truncation(path)
         if reason:
@@ -89,20 +94,15 @@ def audio_info(path) -> dict:
         If the file does not exist or is not audio that libsndfile can read.
     """
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(path, "file not found")
-    try:
-        info = sf.info(str(path))
-    except Exception as exc:  # libsndfile raises several types for foreign files
-        raise AudioError(path, f"not readable as audio ({_short(exc, path)})") from None
-    return {
-        "sample_rate": int(info.samplerate),
-        "channels": int(info.channels),
-        "frames": int(info.frames),
-        "duration": float(info.frames) / float(info.samplerate) if info.samplerate else 0.0,
-        "format": info.format,
-        "subtype": info.subtype,
-    }
+    with _open(path) as info:
+        return {
+            "sample_rate": int(info.samplerate),
+            "channels": int(info.channels),
+            "frames": int(info.frames),
+            "duration": float(info.frames) / float(info.samplerate) if info.samplerate else 0.0,
+            "format": info.format,
+            "subtype": info.subtype,
+        }
 
 
 def _short(exc: Exception, path: Path) -> str:

@@ -291,18 +291,13 @@ def scan_recordings(roots, *, labels=None, speaker_from_folder: bool = False, re
     if speaker_from_folder:
         table["speaker"] = [Path(r).parent.name or pd.NA for r in table["relative"]]
     if labels is not None:
-        given = _read_labels(labels)
-        by_relative = given.set_index("file")
-        matched = set()
-        for column in by_relative.columns:
-            values = []
-            for rel, name in zip(table["relative"], table["file"]):
-                key = rel if rel in by_relative.index else name if name in by_relative.index else None
-                if key is not None:
-                    matched.add(key)
-                values.append(by_relative.at[key, column] if key is not None and by_relative.at[key, column] != "" else pd.NA)
-            table[column] = [v if not pd.isna(v) else old for v, old in zip(values, table[column])]
-        for missing in sorted(set(by_relative.index) - matched):
+        given = _read_labels(labels).set_index("file")
+        # a row of the labels table names a file by its relative path or, failing that, its name
+        keys = pd.Series([rel if rel in given.index else name if name in given.index else None for rel, name in zip(table["relative"], table["file"])])
+        for column in given.columns:
+            values = keys.map(given[column]).replace("", pd.NA)
+            table[column] = values.where(values.notna(), table[column])
+        for missing in sorted(set(given.index) - set(keys.dropna())):
             skipped.append({"path": str(missing), "reason": "listed in the labels table but not found"})
     table = table[COLUMNS].sort_values("path", kind="stable").reset_index(drop=True)
     return ScanResult(table=table, skipped=pd.DataFrame(skipped, columns=["path", "reason"]))
