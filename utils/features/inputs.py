@@ -9,6 +9,9 @@ Input kinds (:data:`INPUT_KINDS`):
 ``"stats"``
     Pooled statistics of the frame sequence over its real (unpadded) frames,
     :func:`frame_statistics`: the input of the course recipe's dense network.
+``"log_frames"``
+    The frame sequence with the mel bands in dB and each clip's own mean over its real frames
+    removed from the MFCC and mel values (:func:`log_frames`): the input of the course's Conv1D.
 
 :func:`signal_inputs` computes one signal's input, :func:`feature_set_inputs` the inputs of the
 rows of an extracted :class:`~utils.features.featureset.FeatureSet`; :func:`input_shape` and
@@ -32,8 +35,12 @@ from .clip import clip_frames, compute
 from .config import FeatureConfig
 from .prosody import PROSODY_STATISTICS, prosody_statistics, regression_delta
 
-INPUT_KINDS = ("vector", "frames", "stats")
-"""What a model takes: pooled clip vectors, frame sequences or pooled statistics of the frames."""
+INPUT_KINDS = ("vector", "frames", "stats", "log_frames")
+"""What a model takes: pooled clip vectors, frame sequences, pooled statistics of the frames, or
+frame sequences in dB with each clip's mean removed."""
+
+FRAME_KINDS = ("frames", "log_frames")
+"""Input kinds that are frame sequences (scaled frame by frame, padded at the end)."""
 
 
 def _check_kind(input_kind: str) -> None:
@@ -115,10 +122,7 @@ def frame_statistics(frames, lengths, config: FeatureConfig) -> np.ndarray:
         raise ValueError(f"frames must have shape (n, {config.n_frames}, {config.n_frame_features}), not {frames.shape}")
     if lengths.shape != (len(frames),) or (len(lengths) and (lengths.min() < 1 or lengths.max() > config.n_frames)):
         raise ValueError(f"lengths must give 1..{config.n_frames} valid frames for each of the {len(frames)} sequences")
-    offsets, start = {}, 0
-    for block in config.frame_features:
-        offsets[block] = (start, start + config.block_size(block))
-        start += config.block_size(block)
+    offsets = _block_offsets(config)
     out = np.zeros((len(frames), len(statistics_names(config))), dtype=np.float32)
     for i, (seq, n) in enumerate(zip(frames, lengths)):
         seq = seq[:n].astype(np.float64)
@@ -126,6 +130,69 @@ def frame_statistics(frames, lengths, config: FeatureConfig) -> np.ndarray:
         for block in config.frame_features:
             parts += _block_statistics(block, seq[:, offsets[block][0] : offsets[block][1]], config)
         out[i] = np.concatenate(parts)
+    return out
+
+
+def _block_offsets(config: FeatureConfig) -> dict:
+    offsets, start = {}, 0
+    for block in config.frame_features:
+        offsets[block] = (start, start + config.block_size(block))
+        start += config.block_size(block)
+    return offsets
+
+
+def log_frames(frames, lengths, config: FeatureConfig) -> np.ndarray:
+    """Frame sequences for the Conv1D (input kind ``"log_frames"``).
+
+    Two changes to the sequences of :func:`~utils.features.extract.extract_corpus`:
+
+    * the mel bands (power) become decibels, ``10 log10(p + 1e-10)``, as for the mel statistics;
+    * *per-utterance mean normalisation*: each clip's own mean over its real frames is subtracted
+      from its MFCC and mel values, so what is left is how the spectrum moves within the clip,
+      not the microphone, the room or the voice's average colour.  The prosody values (pitch in
+      semitones, voicing, energy) and chroma are kept as they are.
+
+    Padded frames (after the real ones) are set to 0, so they stay equal to each other, as
+    :class:`utils.learn.networks.FrameMask` expects.
+
+    Parameters
+    ----------
+    frames : np.ndarray
+        ``(n, n_frames, n_frame_features)`` sequences laid out as ``config.frame_features``.
+    lengths : array of int
+        Real frames of each sequence.
+    config : FeatureConfig
+
+    Returns
+    -------
+    np.ndarray
+        float32, the shape of ``frames``.
+
+    Examples
+    --------
+    >>> config = FeatureConfig(n_frames=4, n_mfcc=2, frame_features=("mfcc",))
+    >>> log_frames(np.array([[[1.0, 2.0], [3.0, 6.0], [0.0, 0.0], [0.0, 0.0]]]), [2], config)[0].tolist()
+    [[-1.0, -2.0], [1.0, 2.0], [0.0, 0.0], [0.0, 0.0]]
+    """
+    frames = np.asarray(frames, dtype=np.float32)
+    lengths = np.asarray(lengths, dtype=int)
+    if frames.ndim != 3 or frames.shape[1:] != config.frame_shape:
+        raise ValueError(f"frames must have shape (n, {config.n_frames}, {config.n_frame_features}), not {frames.shape}")
+    if lengths.shape != (len(frames),) or (len(lengths) and (lengths.min() < 1 or lengths.max() > config.n_frames)):
+        raise ValueError(f"lengths must give 1..{config.n_frames} valid frames for each of the {len(frames)} sequences")
+    out = frames.copy()
+    offsets = _block_offsets(config)
+    if "mel" in offsets:
+        a, b = offsets["mel"]
+        out[:, :, a:b] = 10 * np.log10(out[:, :, a:b] + 1e-10)
+    real = (np.arange(config.n_frames)[None, :] < lengths[:, None])[..., None]
+    for block in ("mfcc", "mel"):
+        if block in offsets:
+            a, b = offsets[block]
+            part = out[:, :, a:b]
+            mean = (part * real).sum(axis=1, keepdims=True) / lengths[:, None, None]
+            out[:, :, a:b] = part - mean
+    out[~real[..., 0]] = 0.0
     return out
 
 
@@ -143,28 +210,50 @@ def input_shape(config: FeatureConfig, input_kind: str) -> tuple:
     _check_kind(input_kind)
     if input_kind == "vector":
         return (config.vector_size,)
-    if input_kind == "frames":
+    if input_kind in FRAME_KINDS:
         return tuple(config.frame_shape)
     return (len(statistics_names(config)),)
 
 
-def signal_inputs(y, config: FeatureConfig, input_kind: str) -> np.ndarray:
-    """Unscaled model input of one signal (read and trimmed as :func:`~utils.features.clip.load_clip` does)."""
+def signal_inputs(y, config: FeatureConfig, input_kind) -> np.ndarray:
+    """Unscaled model input of one signal (read and trimmed as :func:`~utils.features.clip.load_clip` does).
+
+    ``input_kind`` may also be a tuple of kinds (a bundle and its speaker-adapted model): then a
+    tuple of inputs, from one computation of the features.
+    """
+    if isinstance(input_kind, tuple):
+        for kind in input_kind:
+            _check_kind(kind)
+        sequence = None
+        if "vector" in input_kind:
+            vector, sequence = compute(y, config, with_frames=any(k != "vector" for k in input_kind))
+        elif input_kind:
+            sequence = clip_frames(y, config)  # only the frame blocks are computed
+        out = []
+        for kind in input_kind:
+            if kind == "vector":
+                out.append(vector)
+            elif kind == "frames":
+                out.append(sequence)
+            elif kind == "log_frames":
+                out.append(log_frames(sequence[None], [n_valid_frames(len(y), config)], config)[0])
+            else:
+                out.append(frame_statistics(sequence[None], [n_valid_frames(len(y), config)], config)[0])
+        return tuple(out)
     _check_kind(input_kind)
     if input_kind == "vector":
         return compute(y, config, with_frames=False)[0]
     if input_kind == "frames":
         return compute(y, config, with_frames=True)[1]
-    sequence = clip_frames(y, config)  # only the frame blocks are computed
-    return frame_statistics(sequence[None], [n_valid_frames(len(y), config)], config)[0]
+    return signal_inputs(y, config, (input_kind,))[0]
 
 
 def feature_set_inputs(feature_set, input_kind: str) -> np.ndarray:
     """Unscaled model inputs of the rows of a :class:`~utils.features.featureset.FeatureSet`.
 
-    ``"vector"``: ``fs.X``; ``"frames"``: ``fs.frames``; ``"stats"``: :func:`frame_statistics` of
-    ``fs.frames`` over ``fs.rows["n_valid_frames"]``.  The last two need a set extracted with
-    ``with_frames=True``.
+    ``"vector"``: ``fs.X``; ``"frames"``: ``fs.frames``; ``"stats"``: :func:`frame_statistics` and
+    ``"log_frames"``: :func:`log_frames` of ``fs.frames`` over ``fs.rows["n_valid_frames"]``.  All
+    but the first need a set extracted with ``with_frames=True``.
     """
     _check_kind(input_kind)
     if input_kind == "vector":
@@ -173,4 +262,7 @@ def feature_set_inputs(feature_set, input_kind: str) -> np.ndarray:
         raise ValueError(f"input kind {input_kind!r} needs frame sequences: extract the features with with_frames=True")
     if input_kind == "frames":
         return feature_set.frames
-    return frame_statistics(feature_set.frames, feature_set.rows["n_valid_frames"].to_numpy(), feature_set.config)
+    lengths = feature_set.rows["n_valid_frames"].to_numpy()
+    if input_kind == "log_frames":
+        return log_frames(feature_set.frames, lengths, feature_set.config)
+    return frame_statistics(feature_set.frames, lengths, feature_set.config)

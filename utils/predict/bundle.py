@@ -9,6 +9,7 @@ training clips and the names of its outputs.  A *bundle* keeps them together::
       scaler.json            mean and scale as plain lists (utils.learn.scaling.scaler_to_dict)
       labels.json            class names in the order of the model's outputs
       bundle.json            format version, input kind, creation info, sha256 of each file above
+      adapted/               optional: the speaker-adapted model, itself a bundle (see below)
 
 Every file is read without executing code: JSON, and a ``.keras`` archive loaded with
 ``keras.saving.load_model(..., safe_mode=True)`` (no pickle, no lambda layers; the custom layers
@@ -37,6 +38,18 @@ Input kinds
     scaler has ``n_stats`` entries.  The model may be an ensemble
     (:func:`utils.learn.networks.ensemble_model`), saved as one ``.keras`` file.
 
+Speaker adaptation
+------------------
+A bundle may carry a second model, in ``adapted/``, trained on *speaker-normalised* inputs
+(every speaker's inputs z-scored with that speaker's own statistics,
+:func:`utils.learn.scaling.speaker_normalize`).  It is used only when several unlabelled clips of
+one speaker are predicted together (:func:`utils.predict.clips.predict_folder` with speakers,
+:func:`utils.predict.timeline.predict_timeline` with ``adapt=True``), and only when the speaker
+has at least ``min_speech_seconds`` of speech; otherwise the single-clip model answers.
+``adapted/`` is a complete bundle (same feature configuration and labels, ``normalization``
+``"speaker"`` in its ``bundle.json``); the outer ``bundle.json`` records the sha256 of its
+``bundle.json`` and the minimum of speech, so the two cannot be mixed up.
+
 Examples
 --------
 >>> save_bundle("models/demo", model, config, scaler, labels, input_kind="vector")  # doctest: +SKIP
@@ -63,124 +76,25 @@ from ..core.files import file_digest
 from ..features import config as feature_config
 from ..features.config import FeatureConfig
 from ..features.inputs import INPUT_KINDS, feature_set_inputs, input_shape, signal_inputs
-
-FORMAT = "ser-course-model-bundle"
-"""Value of ``bundle.json``'s ``format`` field."""
-
-FORMAT_VERSION = 1
-"""Version of the bundle layout; raised when it changes."""
-
-MODEL_FILE = "model.keras"
-CONFIG_FILE = "feature_config.json"
-SCALER_FILE = "scaler.json"
-LABELS_FILE = "labels.json"
-INFO_FILE = "bundle.json"
-CONTENT_FILES = (MODEL_FILE, CONFIG_FILE, SCALER_FILE, LABELS_FILE)
-"""The files whose checksums ``bundle.json`` lists."""
-
-
-
-class BundleError(ValueError):
-    """A model bundle that cannot be used; the message names the folder, the file and the problem.
-
-    Attributes
-    ----------
-    folder : Path
-    file : str or None
-        The file concerned (``None`` for the folder itself or a bad argument to
-        :func:`save_bundle`).
-    problem : str
-        The message without the ``bundle <folder>:`` prefix.
-    """
-
-    def __init__(self, folder, problem: str, file: str | None = None):
-        self.folder = Path(folder)
-        self.file = file
-        self.problem = problem
-        super().__init__(f"bundle {folder}: {problem}")
-
-
-# --------------------------------------------------------------------------------------------
-# Helpers shared by saving and loading
-# --------------------------------------------------------------------------------------------
-
-
-def _scaler_dict(scaler) -> dict:
-    """A fitted scaler (StandardScaler-like) or a ``{"mean", "scale"}`` dict as plain lists."""
-    if isinstance(scaler, dict):
-        data = dict(scaler)
-    elif hasattr(scaler, "mean_") and hasattr(scaler, "scale_"):
-        from ..learn.scaling import scaler_to_dict
-
-        data = scaler_to_dict(scaler)
-    else:
-        raise ValueError(f"scaler must be a fitted StandardScaler or a dict with 'mean' and 'scale', not {type(scaler).__name__}")
-    if data.get("mean") is None or data.get("scale") is None:
-        raise ValueError("has no mean or no scale (fitted with_mean=False?); give a dict with 'mean' and 'scale' lists")
-    data["mean"] = [float(v) for v in np.asarray(data["mean"], dtype=np.float64).ravel()]
-    data["scale"] = [float(v) for v in np.asarray(data["scale"], dtype=np.float64).ravel()]
-    return data
-
-
-def _check_scaler_values(data) -> tuple:
-    """``(mean, scale)`` float64 arrays from a scaler dict, or ValueError saying what is wrong."""
-    if not isinstance(data, dict) or not isinstance(data.get("mean"), list) or not isinstance(data.get("scale"), list):
-        raise ValueError("must hold a JSON object with 'mean' and 'scale' lists")
-    try:
-        mean = np.asarray(data["mean"], dtype=np.float64)
-        scale = np.asarray(data["scale"], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("'mean' and 'scale' must hold numbers only") from None
-    if mean.ndim != 1 or mean.shape != scale.shape or not len(mean):
-        raise ValueError(f"'mean' has {mean.size} values but 'scale' has {scale.size}; they must be equally long and non-empty")
-    if not np.all(np.isfinite(mean)) or not np.all(np.isfinite(scale)) or not np.all(scale > 0):
-        raise ValueError("'mean' must be finite and 'scale' finite and positive")
-    return mean, scale
-
-
-def _check_labels(labels) -> list:
-    if hasattr(labels, "classes_"):
-        labels = labels.classes_
-    if isinstance(labels, str) or not isinstance(labels, (list, tuple, np.ndarray)):
-        raise ValueError(f"must be a list of class names, not {type(labels).__name__}")
-    labels = list(labels)
-    if not labels or not all(isinstance(c, (str, np.str_)) and c for c in labels):
-        raise ValueError("must be a non-empty list of non-empty class names")
-    labels = [str(c) for c in labels]
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"names a class twice: {labels}")
-    return labels
-
-
-def _model_shapes(model) -> tuple:
-    """``(input shape without batch, number of outputs)`` of a single-input, single-output model."""
-    inputs = model.input_shape
-    outputs = model.output_shape
-    if isinstance(inputs, list) or isinstance(outputs, list):
-        raise ValueError("must have exactly one input and one output")
-    return tuple(inputs[1:]), int(outputs[-1])
-
-
-def _consistency_problems(config, input_kind, n_scaler, labels, model_input, n_outputs) -> list:
-    """Messages ``(file, problem)`` for every disagreement between the parts of a bundle."""
-    problems = []
-    size = input_shape(config, input_kind)[-1]
-    what = {"vector": "features", "frames": "features per frame", "stats": "frame statistics"}[input_kind]
-    if n_scaler != size:
-        problems.append((SCALER_FILE, f"{SCALER_FILE} has {n_scaler} values but {CONFIG_FILE} gives {size} {what} (input kind {input_kind!r})"))
-    expected = input_shape(config, input_kind)
-    if model_input is not None and tuple(model_input) not in (expected, expected + (1,)):
-        shown = ", ".join(str(d) for d in model_input)
-        problems.append((MODEL_FILE, f"{MODEL_FILE} takes inputs of shape (batch, {shown}) but {CONFIG_FILE} gives {input_kind} inputs of shape (batch, {', '.join(map(str, expected))})"))
-    if n_outputs is not None and n_outputs != len(labels):
-        problems.append((LABELS_FILE, f"{LABELS_FILE} names {len(labels)} classes but {MODEL_FILE} has {n_outputs} outputs"))
-    return problems
-
-
-def _config_differences(found: FeatureConfig, expected: FeatureConfig) -> list:
-    a, b = found.to_dict(), expected.to_dict()
-    return [f"{k}={a[k]!r} (bundle) vs {b[k]!r} (expected)" for k in a if a[k] != b[k]]
-
+from .checks import (  # noqa: F401  (BundleError and the file names are part of this module's interface)
+    ADAPTED_FOLDER,
+    CONFIG_FILE,
+    CONTENT_FILES,
+    FORMAT,
+    FORMAT_VERSION,
+    INFO_FILE,
+    LABELS_FILE,
+    MODEL_FILE,
+    NORMALIZATIONS,
+    SCALER_FILE,
+    BundleError,
+    _check_labels,
+    _check_scaler_values,
+    _config_differences,
+    _consistency_problems,
+    _model_shapes,
+    _scaler_dict,
+)
 
 # --------------------------------------------------------------------------------------------
 # Bundle
@@ -202,9 +116,15 @@ class Bundle:
         The training scaler (float64).
     labels : list of str
         Class names in the model's output order.
-    input_kind : {"vector", "frames", "stats"}
+    input_kind : {"vector", "frames", "stats", "log_frames"}
     info : dict
         The content of ``bundle.json`` (creation info, checksums, ``extra``).
+    normalization : {"none", "speaker"}
+        ``"speaker"``: the model takes speaker-normalised inputs (the ``adapted/`` part).
+    adapted : Bundle or None
+        The speaker-adapted model, if the bundle has one (see the module docstring).
+    min_speech_seconds : float or None
+        Speech a speaker needs for :attr:`adapted` to be used (``None`` without it).
     """
 
     folder: Path
@@ -215,6 +135,9 @@ class Bundle:
     labels: list
     input_kind: str
     info: dict = field(default_factory=dict)
+    normalization: str = "none"
+    adapted: Bundle | None = None
+    min_speech_seconds: float | None = None
 
     def __getattribute__(self, name):
         value = object.__getattribute__(self, name)
@@ -230,9 +153,10 @@ class Bundle:
         return not isinstance(value, Future) or value.done()
 
     def __repr__(self) -> str:
+        adapted = f", speaker-adapted {self.adapted.input_kind} model (from {self.min_speech_seconds:g} s of speech)" if self.adapted is not None else ""
         return (
             f"Bundle({str(self.folder)!r}, {self.input_kind} input {self.feature_shape}, "
-            f"{len(self.labels)} classes {self.labels}, config {self.config.fingerprint()})"
+            f"{len(self.labels)} classes {self.labels}, config {self.config.fingerprint()}{adapted})"
         )
 
     @property
@@ -325,7 +249,7 @@ def _versions() -> dict:
     return versions
 
 
-def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_kind: str, extra: dict | None = None) -> Path:
+def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_kind: str, extra: dict | None = None, adapted: dict | None = None, normalization: str = "none") -> Path:
     """Write a model bundle folder (replacing an existing bundle there as a whole).
 
     The parts are checked against each other first, so a bundle that :func:`load_bundle` would
@@ -345,10 +269,17 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
         ``mean`` and ``scale`` lists.
     labels : sequence of str or utils.learn.labels.LabelEncoder
         Class names in the order of the model's outputs.
-    input_kind : {"vector", "frames", "stats"}
+    input_kind : {"vector", "frames", "stats", "log_frames"}
         What the model takes (see the module docstring).
     extra : dict, optional
         Anything JSON-serialisable to keep in ``bundle.json`` (training data, scores, ...).
+    adapted : dict, optional
+        The speaker-adapted model, saved in ``adapted/``: ``model``, ``scaler`` (fitted on the
+        speaker-normalised training inputs), ``input_kind`` and ``min_speech_seconds`` (the
+        speech a speaker needs before it is used), optionally ``extra``.  Same configuration
+        and labels as the main model.
+    normalization : {"none", "speaker"}
+        What the model expects (``"speaker"`` is how the ``adapted/`` part is saved).
 
     Returns
     -------
@@ -368,6 +299,10 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
     folder = Path(folder)
     if input_kind not in INPUT_KINDS:
         raise BundleError(folder, f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
+    if normalization not in NORMALIZATIONS:
+        raise BundleError(folder, f"normalization must be one of {NORMALIZATIONS}, not {normalization!r}")
+    if normalization == "speaker" and adapted is not None:
+        raise BundleError(folder, "a speaker-normalised model cannot carry another adapted model")
     if not isinstance(config, FeatureConfig):
         raise BundleError(folder, f"config must be a FeatureConfig, not {type(config).__name__}")
     try:
@@ -390,11 +325,15 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
         extra_json = json.loads(json.dumps(extra if extra is not None else {}))
     except (TypeError, ValueError) as exc:
         raise BundleError(folder, f"extra must be JSON-serialisable ({exc})") from None
+    adapted_entry = _check_adapted(folder, adapted) if adapted is not None else None
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
+        if adapted_entry is not None:
+            save_bundle(tmp / ADAPTED_FOLDER, adapted["model"], config, adapted["scaler"], labels, input_kind=adapted["input_kind"], extra=adapted.get("extra"), normalization="speaker")
+            adapted_entry["bundle_sha256"] = file_digest(tmp / ADAPTED_FOLDER / INFO_FILE, "sha256")
         model.save(tmp / MODEL_FILE)
         config.to_json(tmp / CONFIG_FILE)
         (tmp / SCALER_FILE).write_text(json.dumps(scaler_data, indent=1) + "\n", encoding="utf-8")
@@ -403,6 +342,7 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "input_kind": input_kind,
+            "normalization": normalization,
             "input_shape": list(input_shape(config, input_kind)),
             "labels": labels,
             "created": {
@@ -415,12 +355,28 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
             "files": {name: {"sha256": file_digest(tmp / name, "sha256"), "bytes": (tmp / name).stat().st_size} for name in CONTENT_FILES},
             "extra": extra_json,
         }
+        if adapted_entry is not None:
+            info["adapted"] = adapted_entry
         (tmp / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         _replace_folder(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def _check_adapted(folder: Path, adapted) -> dict:
+    """The ``adapted`` entry of ``bundle.json`` for save_bundle's ``adapted`` argument (checked)."""
+    if not isinstance(adapted, dict):
+        raise BundleError(folder, f"adapted must be a dict with model, scaler, input_kind and min_speech_seconds, not {type(adapted).__name__}")
+    missing = [k for k in ("model", "scaler", "input_kind", "min_speech_seconds") if k not in adapted]
+    unknown = sorted(set(adapted) - {"model", "scaler", "input_kind", "min_speech_seconds", "extra"})
+    if missing or unknown:
+        raise BundleError(folder, f"adapted: missing {missing}, unknown {unknown}")
+    seconds = adapted["min_speech_seconds"]
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not np.isfinite(seconds) or seconds <= 0:
+        raise BundleError(folder, f"adapted: min_speech_seconds must be a positive number of seconds, not {seconds!r}")
+    return {"folder": ADAPTED_FOLDER, "input_kind": adapted["input_kind"], "min_speech_seconds": float(seconds)}
 
 
 def _replace_folder(new: Path, folder: Path) -> None:
@@ -467,6 +423,8 @@ def _read_info(folder: Path) -> dict:
         raise BundleError(folder, f"{INFO_FILE} has format version {version!r}; this code reads version {FORMAT_VERSION} (update the course code)", INFO_FILE)
     if info.get("input_kind") not in INPUT_KINDS:
         raise BundleError(folder, f"{INFO_FILE} gives input kind {info.get('input_kind')!r}, not one of {INPUT_KINDS}", INFO_FILE)
+    if info.get("normalization", "none") not in NORMALIZATIONS:
+        raise BundleError(folder, f"{INFO_FILE} gives normalization {info.get('normalization')!r}, not one of {NORMALIZATIONS}", INFO_FILE)
     files = info.get("files")
     if not isinstance(files, dict) or any(name not in files for name in CONTENT_FILES):
         raise BundleError(folder, f"{INFO_FILE} must list the checksums of {list(CONTENT_FILES)}", INFO_FILE)
@@ -585,13 +543,36 @@ def load_bundle(folder, *, expected_config: FeatureConfig | None = None, backgro
             raise BundleError(folder, problems[0][1], problems[0][0])
         return model
 
+    adapted, min_seconds = _load_adapted(folder, info, config, labels, background) if "adapted" in info else (None, None)
     if background:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-model")
         model = executor.submit(checked_model)
         executor.shutdown(wait=False)
     else:
         model = checked_model()
-    return Bundle(folder=folder, model=model, config=config, scaler_mean=mean, scaler_scale=scale, labels=labels, input_kind=input_kind, info=info)
+    return Bundle(
+        folder=folder, model=model, config=config, scaler_mean=mean, scaler_scale=scale, labels=labels, input_kind=input_kind, info=info,
+        normalization=info.get("normalization", "none"), adapted=adapted, min_speech_seconds=min_seconds,
+    )
+
+
+def _load_adapted(folder: Path, info: dict, config: FeatureConfig, labels: list, background: bool) -> tuple:
+    """The checked ``adapted/`` bundle of ``folder`` and its minimum of speech."""
+    entry = info["adapted"]
+    if not isinstance(entry, dict) or entry.get("folder") != ADAPTED_FOLDER or not isinstance(entry.get("min_speech_seconds"), (int, float)) or entry["min_speech_seconds"] <= 0:
+        raise BundleError(folder, f"{INFO_FILE}: 'adapted' must give folder {ADAPTED_FOLDER!r}, min_speech_seconds > 0 and bundle_sha256", INFO_FILE)
+    sub = folder / ADAPTED_FOLDER
+    if not (sub / INFO_FILE).is_file():
+        raise BundleError(folder, f"{INFO_FILE} lists a speaker-adapted model but {ADAPTED_FOLDER}/{INFO_FILE} is missing (an incomplete bundle; save it again)", ADAPTED_FOLDER)
+    actual = file_digest(sub / INFO_FILE, "sha256")
+    if actual != entry.get("bundle_sha256"):
+        raise BundleError(folder, f"{ADAPTED_FOLDER}/{INFO_FILE} does not match the checksum in {INFO_FILE}: the adapted model was replaced or changed after the bundle was saved", ADAPTED_FOLDER)
+    adapted = load_bundle(sub, expected_config=config, background=background)
+    if adapted.normalization != "speaker":
+        raise BundleError(folder, f"{ADAPTED_FOLDER}/ holds a model for raw inputs, not speaker-normalised ones", ADAPTED_FOLDER)
+    if adapted.labels != labels:
+        raise BundleError(folder, f"{ADAPTED_FOLDER}/ names the classes {adapted.labels}, the main model {labels}", ADAPTED_FOLDER)
+    return adapted, float(entry["min_speech_seconds"])
 
 
 def is_bundle(folder) -> bool:

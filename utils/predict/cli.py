@@ -6,6 +6,8 @@ Examples
 
     python -m utils.predict recordings/ --model models/demo --out results.csv
     python -m utils.predict interview.wav --model models/demo --timeline --window 3 --hop 1 --out timeline.csv
+    python -m utils.predict interviews/ --speakers-from-folders --out results.csv
+    python -m utils.predict interview.wav --timeline --adapt --out timeline.csv
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pandas as pd
 
 from ..data.audio import AudioError
 from .bundle import BundleError
-from .clips import DEFAULT_BUNDLE, audio_files, get_bundle, predict_folder
+from .clips import DEFAULT_BUNDLE, audio_files, get_bundle, predict_folder, resolve_speakers
 from .timeline import SILENCE_DB, predict_timeline
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_BUNDLE = 0, 1, 2, 3
@@ -48,19 +50,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--window", metavar="S", type=float, default=3.0, help="--timeline: window length in seconds (default 3.0)")
     parser.add_argument("--hop", metavar="S", type=float, default=1.0, help="--timeline: seconds between window starts (default 1.0)")
     parser.add_argument("--silence-db", metavar="DB", type=float, default=SILENCE_DB, help=f"--timeline: windows with an RMS level below this many dBFS are marked silence (default {SILENCE_DB:g})")
+    who = parser.add_argument_group(
+        "speaker adaptation",
+        "With several recordings of the same person, the bundle's speaker-adapted model can compare each clip with that "
+        "person's own average voice (no labels needed). Use it only when the files really are grouped by speaker; a speaker "
+        "with too little speech gets the single-clip model, and the summary says so.",
+    )
+    choice = who.add_mutually_exclusive_group()
+    choice.add_argument("--speaker", metavar="NAME", default=None, help="all the files are one speaker")
+    choice.add_argument("--speakers-from-folders", action="store_true", help="each file's speaker is the name of the folder holding it (one folder per person)")
+    choice.add_argument("--speakers", metavar="CSV", default=None, help="a CSV file with a 'file' column (file name, or path relative to the folder given) and a 'speaker' column")
+    choice.add_argument("--adapt", action="store_true", help="--timeline: each recording is one speaker")
     parser.add_argument("--jobs", metavar="N", type=int, default=-1, help="processes for decoding and features: 1 = this process only, -1 = all cores (default -1; extra processes start only when there are enough files to repay them)")
     parser.add_argument("--batch-size", metavar="N", type=int, default=256, help="clips or windows per model call (default 256)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
-def _print_summary(results: pd.DataFrame, skipped: pd.DataFrame, seconds: float, timeline: bool, out=None):
+def _print_summary(results: pd.DataFrame, skipped: pd.DataFrame, seconds: float, timeline: bool, out=None, notes=()):
     out = out or sys.stdout
     unit = "windows" if timeline else "files"
     print(f"predicted {len(results)} {unit} in {seconds:.1f} s; skipped {len(skipped)} file(s)", file=out)
     if len(results):
         counts = results["emotion"].value_counts()
         print("predicted emotions: " + ", ".join(f"{e} {n}" for e, n in counts.items()), file=out)
+    if notes:
+        print("speaker adaptation:", file=out)
+        for note in notes:
+            print(f"  {note}", file=out)
     if len(skipped):
         print("skipped:", file=out)
         for row in skipped.itertuples(index=False):
@@ -68,17 +85,29 @@ def _print_summary(results: pd.DataFrame, skipped: pd.DataFrame, seconds: float,
 
 
 def _run_timeline(files, bundle, args) -> tuple:
-    parts, skipped = [], []
+    parts, skipped, notes = [], [], []
     for path in files:
         try:
-            table = predict_timeline(path, bundle, window=args.window, hop=args.hop, silence_db=args.silence_db, batch_size=args.batch_size, n_jobs=args.jobs, progress=not args.quiet)
+            table = predict_timeline(
+                path, bundle, window=args.window, hop=args.hop, silence_db=args.silence_db, batch_size=args.batch_size,
+                n_jobs=args.jobs, progress=not args.quiet, adapt=args.adapt,
+            )
         except AudioError as exc:
             skipped.append({"path": str(path), "reason": exc.reason})
             continue
+        if args.adapt:
+            notes.append(f"{path}: {table.attrs['note']}")
         table.insert(0, "path", str(path))
         parts.append(table)
     results = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return results, pd.DataFrame(skipped, columns=["path", "reason"])
+    return results, pd.DataFrame(skipped, columns=["path", "reason"]), notes
+
+
+def _speaker_notes(results: pd.DataFrame) -> list:
+    summary = results.attrs.get("speakers")
+    if summary is None:
+        return []
+    return [f"{'(no speaker)' if pd.isna(r.speaker) else r.speaker}: {r.note}" for r in summary.itertuples(index=False)]
 
 
 def main(argv=None) -> int:
@@ -91,6 +120,12 @@ def main(argv=None) -> int:
         parser.error("--jobs must be a non-zero number of processes (-1 for all cores)")
     if args.timeline and not (args.window > 0 and args.hop > 0):
         parser.error("--window and --hop must be positive")
+    if args.adapt and not args.timeline:
+        parser.error("--adapt applies to --timeline (one recording, one speaker); for clips give --speaker, --speakers or --speakers-from-folders")
+    if args.timeline and (args.speaker or args.speakers or args.speakers_from_folders):
+        parser.error("with --timeline each recording is one speaker: use --adapt")
+    if args.speakers is not None and not Path(args.speakers).is_file():
+        parser.error(f"--speakers {args.speakers}: no such file")
     started = time.perf_counter()
     files, empty, seen = [], [], set()
     for item in args.paths:
@@ -107,9 +142,16 @@ def main(argv=None) -> int:
     try:
         bundle = get_bundle(args.model, background=True)
         if args.timeline:
-            results, skipped = _run_timeline(files, bundle, args)
+            results, skipped, notes = _run_timeline(files, bundle, args)
         else:
-            results, skipped = predict_folder(files, bundle, progress=not args.quiet, batch_size=args.batch_size, n_jobs=args.jobs)
+            speakers = "folder" if args.speakers_from_folders else args.speakers
+            if speakers is not None and speakers != "folder":  # a table naming files relative to the folders given
+                who = resolve_speakers(files, args.paths, speakers=speakers)
+                speakers = {str(f): s for f, s in zip(files, who) if s is not None}
+            results, skipped = predict_folder(
+                files, bundle, speakers=speakers, speaker=args.speaker, progress=not args.quiet, batch_size=args.batch_size, n_jobs=args.jobs,
+            )
+            notes = _speaker_notes(results)
     except BundleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUNDLE
@@ -117,7 +159,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     skipped = pd.concat([pd.DataFrame(empty, columns=["path", "reason"]), skipped], ignore_index=True) if empty else skipped
-    _print_summary(results, skipped, time.perf_counter() - started, args.timeline)
+    _print_summary(results, skipped, time.perf_counter() - started, args.timeline, notes=notes)
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,12 @@ The features are computed exactly as at training time: every function reads the
     model loads in a background thread, then the model on batches.  Files that cannot be used are
     listed with the reason; all others are predicted.
 
+With several clips of the same speaker, :func:`predict_folder` can use the bundle's
+speaker-adapted model (``speakers=`` or ``speaker=``): each speaker's inputs are z-scored with
+that speaker's own statistics (:func:`utils.learn.scaling.speaker_normalize`, no labels used) before
+the adapted model sees them.  A speaker with less speech than the bundle's
+``min_speech_seconds`` gets the single-clip model instead, and the results say so.
+
 Long recordings are :mod:`utils.predict.timeline`'s; the command line is :mod:`utils.predict.cli`
 (``python -m utils.predict --help``).
 
@@ -34,7 +40,8 @@ from ..core.paths import PROJECT_ROOT
 from ..data.audio import AUDIO_SUFFIXES
 from ..features.clip import load_clip
 from ..features.extract import extract_corpus
-from .bundle import Bundle, load_bundle
+from ..features.inputs import FRAME_KINDS
+from .bundle import Bundle, BundleError, load_bundle
 
 DEFAULT_BUNDLE = PROJECT_ROOT / "models" / "demo"
 """The bundle used when none is named (written by the course's training notebook)."""
@@ -165,7 +172,129 @@ def predict_emotion(path, bundle=None) -> dict:
     return {"emotion": row["emotion"], "confidence": row["confidence"], "probabilities": {c: float(v) for c, v in zip(b.labels, p)}}
 
 
-def predict_folder(paths_or_folder, bundle=None, *, progress: bool = True, batch_size: int = 512, n_jobs: int | None = -1):
+SINGLE_CLIP, ADAPTED = "single-clip", "speaker-adapted"
+"""Values of the ``model`` column of :func:`predict_folder`'s results."""
+
+
+def _relative_names(files: list, items: list) -> list:
+    """Each file's path relative to the folder it was found in (its name when given directly)."""
+    folders = [Path(i) for i in items if Path(i).is_dir()]
+    out = []
+    for f in files:
+        rel = next((f.relative_to(d).as_posix() for d in folders if f.is_relative_to(d)), f.name)
+        out.append(rel)
+    return out
+
+
+def resolve_speakers(files, items=None, *, speakers=None, speaker=None) -> list:
+    """The speaker of every file, from one of three sources.
+
+    Parameters
+    ----------
+    files : list of Path
+        The files (:func:`audio_files`).
+    items : list, optional
+        The files and folders they were found from (for paths relative to a folder).
+    speakers : "folder", str, Path, pandas.DataFrame or dict, optional
+        ``"folder"``: the name of the folder holding each file (one folder per speaker).  A CSV
+        file or table with a ``file`` column (a file name, or a path relative to the folder
+        given) and a ``speaker`` column, or a dict ``{file: speaker}`` with the same keys.
+    speaker : str, optional
+        One speaker for all the files.
+
+    Returns
+    -------
+    list
+        One speaker name per file; ``None`` for a file the table does not list.
+
+    Raises
+    ------
+    ValueError
+        Both or neither of ``speakers`` and ``speaker``, or a table without the needed columns.
+    """
+    files = [Path(f) for f in files]
+    if (speakers is None) == (speaker is None):
+        raise ValueError("give either speakers (a table, a dict or 'folder') or speaker (one name for all files)")
+    if speaker is not None:
+        if not str(speaker).strip():
+            raise ValueError("speaker must be a non-empty name")
+        return [str(speaker)] * len(files)
+    if isinstance(speakers, str) and speakers == "folder":
+        return [f.parent.name or None for f in files]
+    if isinstance(speakers, dict):
+        table = pd.DataFrame({"file": list(map(str, speakers)), "speaker": list(map(str, speakers.values()))})
+        where = "speakers"
+    else:
+        table = speakers.copy() if isinstance(speakers, pd.DataFrame) else pd.read_csv(speakers, dtype=str, keep_default_na=False)
+        where = "speakers" if isinstance(speakers, pd.DataFrame) else str(speakers)
+    if "file" not in table.columns or "speaker" not in table.columns:
+        raise ValueError(f"{where}: a speakers table needs a 'file' column (a file name, or a path relative to the folder) and a 'speaker' column")
+    if table["file"].duplicated().any():
+        raise ValueError(f"{where}: files listed twice: {sorted(table.loc[table['file'].duplicated(), 'file'])[:5]}")
+    given = dict(zip(table["file"].astype(str), table["speaker"].astype(str)))
+    relative = _relative_names(files, items or [])
+    out = []
+    for f, rel in zip(files, relative):
+        value = given.get(rel, given.get(str(f), given.get(f.name)))
+        out.append(value if value else None)
+    return out
+
+
+def speaker_summary(speakers, seconds, min_seconds: float) -> pd.DataFrame:
+    """Per speaker: clips, seconds of speech, and whether adaptation applies (and why not).
+
+    Parameters
+    ----------
+    speakers : sequence
+        Speaker of every clip (``None``: unknown).
+    seconds : sequence of float
+        Seconds of speech of every clip (after trimming silence).
+    min_seconds : float
+        The bundle's ``min_speech_seconds``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``speaker``, ``clips``, ``speech_seconds``, ``adapted`` (bool) and ``note``.
+
+    Examples
+    --------
+    >>> speaker_summary(["a", "a", "b"], [12.0, 10.0, 3.0], 20.0)[["speaker", "adapted"]].values.tolist()
+    [['a', True], ['b', False]]
+    """
+    frame = pd.DataFrame({"speaker": list(speakers), "seconds": np.asarray(seconds, dtype=float)})
+    rows = []
+    for name, part in frame.groupby("speaker", sort=False, dropna=False):
+        total, n = float(part["seconds"].sum()), len(part)
+        if pd.isna(name):
+            rows.append({"speaker": None, "clips": n, "speech_seconds": total, "adapted": False, "note": "no speaker given: single-clip model"})
+        elif n < 2 or total < min_seconds:
+            need = f"{min_seconds:g} s of speech" + (" from at least 2 clips" if n < 2 else "")
+            rows.append({"speaker": name, "clips": n, "speech_seconds": total, "adapted": False,
+                         "note": f"{total:.1f} s of speech in {n} clip(s), less than the {need} that speaker adaptation needs: single-clip model"})
+        else:
+            rows.append({"speaker": name, "clips": n, "speech_seconds": total, "adapted": True, "note": f"adapted to {total:.1f} s of speech in {n} clips"})
+    return pd.DataFrame(rows, columns=["speaker", "clips", "speech_seconds", "adapted", "note"])
+
+
+def adapted_proba(b: Bundle, inputs, speakers, lengths=None) -> np.ndarray:
+    """Probabilities of the bundle's speaker-adapted model for clips of known speakers.
+
+    ``inputs`` are the adapted model's unscaled inputs; every speaker's rows are z-scored with
+    that speaker's own statistics (:func:`utils.learn.scaling.speaker_normalize`; frame sequences over
+    their real frames ``lengths``), then scaled and predicted.  Call it only for speakers with
+    enough speech (:func:`speaker_summary`).
+    """
+    from ..learn.scaling import speaker_normalize
+
+    if b.adapted is None:
+        raise BundleError(b.folder, "has no speaker-adapted model (adapted/): predict without speakers, or save the bundle with adapted=...")
+    a = b.adapted
+    X = speaker_normalize(inputs, np.asarray(speakers, dtype=object), lengths=lengths if a.input_kind in FRAME_KINDS else None)
+    return a.predict_proba(X)
+
+
+def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None, progress: bool = True, batch_size: int = 512, n_jobs: int | None = -1):
     """Predict every audio file of folders and/or a list of files; bad files are listed, not fatal.
 
     Features come from :func:`utils.features.extract.extract_corpus` (no cache), exactly as at
@@ -179,6 +308,17 @@ def predict_folder(paths_or_folder, bundle=None, *, progress: bool = True, batch
         Files and/or folders (searched recursively for :data:`utils.data.audio.AUDIO_SUFFIXES`).
     bundle : Bundle, str or Path, optional
         Default :data:`DEFAULT_BUNDLE`.
+    speakers : "folder", str, Path, pandas.DataFrame or dict, optional
+        Who speaks in each file (:func:`resolve_speakers`): ``"folder"`` (one folder per
+        speaker), a CSV file or table with ``file`` and ``speaker`` columns, or a dict.  Then
+        the bundle's speaker-adapted model predicts the clips of every speaker with at least
+        the bundle's ``min_speech_seconds`` of speech; the other clips (and files the table
+        does not list) get the single-clip model.  Legitimate only when the files really are
+        grouped by speaker, and best when each speaker's clips mix several emotions: the
+        adaptation takes the speaker's average as the reference, so a speaker who is angry in
+        every clip looks less angry after it.
+    speaker : str, optional
+        One speaker for all the files (instead of ``speakers``).
     progress : bool
         Show a progress bar while computing features.
     batch_size : int
@@ -191,7 +331,10 @@ def predict_folder(paths_or_folder, bundle=None, *, progress: bool = True, batch
     -------
     results : pandas.DataFrame
         One row per predicted file, in input order: ``path``, ``emotion``, ``confidence`` and one
-        probability column per class (the bundle's labels).
+        probability column per class (the bundle's labels).  With speakers also ``speaker`` and
+        ``model`` (:data:`ADAPTED` or :data:`SINGLE_CLIP`), and ``results.attrs["speakers"]``
+        holds :func:`speaker_summary` (clips, seconds of speech, and why a speaker was not
+        adapted).
     skipped : pandas.DataFrame
         ``path`` and ``reason`` of every file that could not be used (not audio, truncated,
         silent, too short, ...).
@@ -201,30 +344,51 @@ def predict_folder(paths_or_folder, bundle=None, *, progress: bool = True, batch
     FileNotFoundError
         A folder holds no audio file (the message names it).
     BundleError
-        The bundle cannot be used.
+        The bundle cannot be used, or speakers were given and it has no adapted model.
 
     Examples
     --------
     >>> results, skipped = predict_folder("my_recordings/", "models/demo")   # doctest: +SKIP
     >>> results["emotion"].value_counts()                                   # doctest: +SKIP
+    >>> results, _ = predict_folder("interviews/", speakers="folder")        # doctest: +SKIP
+    >>> results.attrs["speakers"]                                           # doctest: +SKIP
     """
-    files = audio_files(paths_or_folder)
+    items = [paths_or_folder] if isinstance(paths_or_folder, (str, os.PathLike)) else list(paths_or_folder)
+    files = audio_files(items)
+    adapt = speakers is not None or speaker is not None
+    who = resolve_speakers(files, items, speakers=speakers, speaker=speaker) if adapt else None
     b = get_bundle(bundle, background=True)
-    with_frames = b.input_kind in ("frames", "stats")
+    if adapt and b.adapted is None:
+        raise BundleError(b.folder, "has no speaker-adapted model (adapted/), so speakers cannot be used: predict without them, or use a bundle saved with adapted=...")
+    with_frames = b.input_kind != "vector" or adapt
     with single_blas_thread():
         fs = extract_corpus([str(p) for p in files], b.config, with_frames=with_frames, n_jobs=n_jobs, cache_dir=False, progress=progress)
-        # "stats": frame statistics of all clips, computed while the model may still be loading
+        # frame statistics of all clips, computed while the model may still be loading
         inputs = b.feature_set_inputs(fs) if len(fs) else None
-    columns = ["path", "emotion", "confidence", *b.labels]
+        adapted_inputs = b.adapted.feature_set_inputs(fs) if adapt and len(fs) else None
+    columns = ["path", *(["speaker", "model"] if adapt else []), "emotion", "confidence", *b.labels]
     skipped = fs.skipped[["path", "reason"]].reset_index(drop=True)
     b.model  # wait for the model loading in the background (raises BundleError if it is bad)
     if not len(fs):
         return pd.DataFrame(columns=columns), skipped
     probabilities = b.predict_proba(inputs, batch_size=batch_size)
+    results = pd.DataFrame({"path": fs.rows["path"].to_numpy()})
+    if adapt:
+        speaker_of = dict(zip(map(str, files), who))
+        row_speakers = np.asarray([speaker_of[p] for p in results["path"]], dtype=object)
+        summary = speaker_summary(row_speakers, fs.rows["duration"].to_numpy(), b.min_speech_seconds)
+        chosen = set(summary.loc[summary["adapted"], "speaker"])
+        use = np.asarray([s in chosen for s in row_speakers])
+        if use.any():
+            probabilities[use] = adapted_proba(b, adapted_inputs[use], row_speakers[use], fs.rows["n_valid_frames"].to_numpy()[use])
+        results["speaker"] = row_speakers
+        results["model"] = np.where(use, ADAPTED, SINGLE_CLIP)
     best = probabilities.argmax(axis=1)
-    results = pd.DataFrame({"path": fs.rows["path"].to_numpy(), "emotion": np.asarray(b.labels, dtype=object)[best], "confidence": probabilities[np.arange(len(best)), best].astype(float)})
+    results["emotion"] = np.asarray(b.labels, dtype=object)[best]
+    results["confidence"] = probabilities[np.arange(len(best)), best].astype(float)
     for j, label in enumerate(b.labels):
         results[label] = probabilities[:, j].astype(float)
-    return results[columns], skipped
-
-
+    results = results[columns]
+    if adapt:
+        results.attrs["speakers"] = summary
+    return results, skipped

@@ -19,9 +19,9 @@ import pandas as pd
 from ..core.parallel import effective_workers, single_blas_thread
 from ..data.audio import AudioError, audio_info, stream_signal
 from ..features.clip import trim_silence
-from ..features.inputs import INPUT_KINDS, signal_inputs
-from .bundle import Bundle
-from .clips import get_bundle, result_row
+from ..features.inputs import INPUT_KINDS, n_valid_frames, signal_inputs
+from .bundle import Bundle, BundleError
+from .clips import ADAPTED, SINGLE_CLIP, adapted_proba, get_bundle, result_row
 
 SILENCE_DB = -45.0
 """Default threshold of :func:`predict_timeline`: a window whose RMS level is below this many dB
@@ -42,9 +42,11 @@ def _window_features(segment: np.ndarray, starts, length: int, config, input_kin
     Each window is trimmed as :func:`utils.features.clip.load_clip` trims a clip
     (:func:`utils.features.clip.trim_silence`), then the bundle's input features are computed on it
     (:func:`utils.features.inputs.signal_inputs`: vector, frame sequence or frame statistics).  Returns
-    ``(features list, rms_db list)``.
+    ``(features list, rms_db list)``.  With a tuple of kinds (a bundle and its adapted model) each
+    window's features are a tuple of the inputs and the number of real frames.
     """
-    if input_kind not in INPUT_KINDS:
+    kinds = input_kind if isinstance(input_kind, tuple) else (input_kind,)
+    if any(k not in INPUT_KINDS for k in kinds):
         raise ValueError(f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
     out, levels = [], []
     with single_blas_thread():
@@ -59,7 +61,10 @@ def _window_features(segment: np.ndarray, starts, length: int, config, input_kin
             if len(y) < config.n_fft:
                 out.append(None)
                 continue
-            out.append(signal_inputs(y, config, input_kind))
+            if isinstance(input_kind, tuple):
+                out.append((*signal_inputs(y, config, input_kind), n_valid_frames(len(y), config)))
+            else:
+                out.append(signal_inputs(y, config, input_kind))
     return out, levels
 
 
@@ -111,6 +116,7 @@ def predict_timeline(
     n_jobs: int | None = -1,
     block_seconds: float = 30.0,
     progress: bool = False,
+    adapt: bool = False,
 ) -> pd.DataFrame:
     """Emotion over time in a long recording: overlapping windows, silence marked, bounded memory.
 
@@ -146,13 +152,24 @@ def predict_timeline(
         Seconds of audio read at a time.
     progress : bool
         Show a progress bar (seconds of audio).
+    adapt : bool
+        Treat the recording as one speaker and use the bundle's speaker-adapted model: the
+        inputs of all non-silent windows are z-scored with their own statistics before the
+        adapted model predicts them.  The recording must have at least the bundle's
+        ``min_speech_seconds`` of non-silent windows (counted once where windows overlap),
+        otherwise the single-clip model answers and ``table.attrs["note"]`` says why.  Right
+        only for a recording of one person (cut a conversation into speakers first), and the
+        reference is that person's average over the recording: a recording that is angry
+        throughout looks less angry after adaptation.  The inputs of every window are kept
+        until the end (a few kB per window for statistics inputs).
 
     Returns
     -------
     pandas.DataFrame
         One row per window: ``start``, ``end`` (seconds), ``emotion`` (or ``"silence"``),
         ``confidence``, ``silent`` (bool), ``rms_db``, and one probability column per class
-        (NaN for silent windows).
+        (NaN for silent windows); with ``adapt`` also ``model`` (``"speaker-adapted"``,
+        ``"single-clip"``, or empty for silent windows) and ``attrs["note"]``.
 
     Raises
     ------
@@ -169,12 +186,16 @@ def predict_timeline(
         raise ValueError(f"window, hop and block_seconds must be positive, not {window}, {hop}, {block_seconds}")
     path = Path(path)
     b = get_bundle(bundle)
+    if adapt and b.adapted is None:
+        raise BundleError(b.folder, "has no speaker-adapted model (adapted/), so adapt=True cannot be used: predict without it, or use a bundle saved with adapted=...")
     config = b.config
     sr = config.sr
     length = int(round(window * sr))
     if length < config.n_fft:
         raise ValueError(f"window={window} s is shorter than the analysis window n_fft={config.n_fft} samples at {sr} Hz")
     bar = _seconds_bar(path, progress)
+    kinds = (b.input_kind, b.adapted.input_kind) if adapt else b.input_kind
+    kept = [] if adapt else None  # (row index, adapted input, real frames) of non-silent windows
     rows = []
     buffer = np.zeros(0, dtype=np.float32)
     buffer_start = 0  # absolute sample index of buffer[0]
@@ -183,7 +204,7 @@ def predict_timeline(
     def start_of(i: int) -> int:
         return int(round(i * hop * sr))
 
-    with _WindowRunner(config, b.input_kind, silence_db, n_jobs) as runner:
+    with _WindowRunner(config, kinds, silence_db, n_jobs) as runner:
         for block in stream_signal(path, sr, block_seconds=block_seconds, res_type=config.res_type):
             buffer = np.concatenate([buffer, block]) if len(buffer) else block
             end = buffer_start + len(buffer)
@@ -191,7 +212,7 @@ def predict_timeline(
                 first = k
                 while start_of(k) + length <= end and k - first < batch_size:
                     k += 1
-                rows += _predict_windows(b, runner, buffer, buffer_start, [start_of(i) for i in range(first, k)], length, sr)
+                rows += _predict_windows(b, runner, buffer, buffer_start, [start_of(i) for i in range(first, k)], length, sr, kept, len(rows))
             keep_from = min(start_of(k), end) - buffer_start
             buffer = buffer[keep_from:].copy()
             buffer_start += keep_from
@@ -200,9 +221,11 @@ def predict_timeline(
         if k == 0:  # shorter than one window: one window over everything
             if total < config.n_fft:
                 raise AudioError(path, f"too short: {total} samples at {sr} Hz, shorter than the analysis window n_fft={config.n_fft}")
-            rows += _predict_windows(b, runner, buffer, buffer_start, [0], total, sr)
+            rows += _predict_windows(b, runner, buffer, buffer_start, [0], total, sr, kept, len(rows))
     bar.close()
     table = pd.DataFrame(rows, columns=["start", "end", "emotion", "confidence", "silent", "rms_db", *b.labels])
+    if adapt and not table["silent"].all():
+        _adapt_timeline(b, table, kept)
     if table["silent"].all():
         raise AudioError(
             path,
@@ -212,11 +235,55 @@ def predict_timeline(
     return table
 
 
-def _predict_windows(b: Bundle, runner, buffer, buffer_start, starts, length, sr) -> list:
-    """Rows of :func:`predict_timeline` for windows at absolute sample ``starts``."""
+def speech_coverage(starts, ends) -> float:
+    """Seconds covered by the union of the intervals ``[start, end)`` (overlaps counted once).
+
+    Examples
+    --------
+    >>> speech_coverage([0, 1, 2, 10], [3, 4, 5, 13])
+    8.0
+    """
+    total, reach = 0.0, -np.inf
+    for s, e in sorted(zip(starts, ends)):
+        if e > reach:
+            total += e - max(s, reach)
+            reach = e
+    return float(total)
+
+
+def _adapt_timeline(b: Bundle, table: pd.DataFrame, kept: list) -> None:
+    """Replace the predictions of the non-silent windows by the adapted model's, if there is enough speech."""
+    voiced = ~table["silent"].to_numpy(bool)
+    seconds = speech_coverage(table.loc[voiced, "start"], table.loc[voiced, "end"])
+    table["model"] = np.where(voiced, SINGLE_CLIP, "")
+    if seconds < b.min_speech_seconds or len(kept) < 2:
+        table.attrs["note"] = (f"{seconds:.1f} s of non-silent windows, less than the {b.min_speech_seconds:g} s of speech that speaker "
+                               "adaptation needs: single-clip model")
+        return
+    index = [i for i, _, _ in kept]
+    X = np.stack([x for _, x, _ in kept])
+    lengths = np.asarray([n for _, _, n in kept])
+    probabilities = adapted_proba(b, X, np.zeros(len(X), dtype=int), lengths)
+    for i, p in zip(index, probabilities):
+        row = result_row(p, b.labels)
+        for key, value in row.items():
+            table.at[i, key] = value
+    table.loc[index, "model"] = ADAPTED
+    table.attrs["note"] = f"adapted to {seconds:.1f} s of non-silent windows (one speaker)"
+
+
+def _predict_windows(b: Bundle, runner, buffer, buffer_start, starts, length, sr, kept=None, first_row: int = 0) -> list:
+    """Rows of :func:`predict_timeline` for windows at absolute sample ``starts``.
+
+    With ``kept`` (a list), the features are ``(input, adapted input, real frames)`` tuples and
+    ``(row index, adapted input, real frames)`` of every non-silent window is appended to it.
+    """
     offsets = [s - buffer_start for s in starts]
     features, levels = runner.run(buffer, offsets, length)
     real = [i for i, f in enumerate(features) if f is not None]
+    if kept is not None:
+        kept += [(first_row + i, features[i][1], features[i][2]) for i in real]
+        features = [f[0] if f is not None else None for f in features]
     probabilities = b.predict_proba(np.stack([features[i] for i in real])) if real else np.zeros((0, len(b.labels)))
     by_window = dict(zip(real, probabilities))
     rows = []
