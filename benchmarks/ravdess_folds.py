@@ -15,7 +15,7 @@ mean ± sd test accuracy (WA), unweighted average recall (UAR), macro F1, traini
 epochs, the chance level and the gain over the seed recipe from this one run.  Features are
 cached in a temporary folder unless --cache-dir is given; nothing is written to the repository
 unless --out says so.
-The logic lives in utils/benchmark.py.
+The logic lives in utils/evaluation/benchmark.py and utils/evaluation/folds.py.
 """
 
 from __future__ import annotations

@@ -34,6 +34,18 @@ def test_environment_files_agree_with_requirements():
         assert environment_pip_pins(path) == pins, f"{path.relative_to(ROOT)} differs from requirements.txt"
 
 
+def test_the_optional_baselines_pin_agrees_with_the_extra():
+    import tomllib
+
+    pins = requirement_lines((ROOT / "requirements-baselines.txt").read_text())
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["baselines"]
+    assert pins == extra and all("==" in p for p in pins)
+    from utils.evaluation.baselines import OPENSMILE_VERSION
+
+    assert pins == [f"opensmile=={OPENSMILE_VERSION}"]
+    assert "requirements-baselines.txt" in (ROOT / "scripts" / "setup.sh").read_text()
+
+
 def test_binder_post_build_installs_helpers_and_stops_on_error():
     lines = (ROOT / "binder" / "postBuild").read_text().splitlines()
     body = [line for line in lines if line.strip() and not line.startswith("#!")]

@@ -26,6 +26,19 @@ them:
     standard deviation (:func:`utils.learn.scaling.speaker_normalize`).  Legitimate only where
     several unlabelled clips of each speaker are available at prediction time; reported
     separately.
+``conv``
+    :data:`utils.learn.recipes.CONV`, the course's Conv1D over time on ``log_frames``, trained by
+    :func:`utils.learn.recipes.train_conv_cv` on all the fold's training actors.
+``conv+spk-norm``
+    The same after per-speaker normalisation of the frame values.
+``ensemble`` (and ``ensemble+spk-norm``)
+    The mean of the probabilities of ``conv`` and ``course`` (or of their ``+spk-norm``
+    versions), both trained in the same run; its out-of-fold figure averages their out-of-fold
+    probabilities alike.
+``egemaps``, ``compare`` (and ``+spk-norm``)
+    The field's baselines (:mod:`utils.evaluation.baselines`): openSMILE's eGeMAPS or ComParE
+    2016 functionals with a logistic regression (C = 0.1, not tuned) trained on all the fold's
+    training actors; they need the optional ``opensmile`` package.
 
 Results are one row per recipe and fold (:func:`run_benchmark`), summarised as mean and standard
 deviation over folds by :func:`summarize`.  ``benchmarks/ravdess_folds.py`` is the command line.
@@ -38,23 +51,28 @@ Examples
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
-from ..features.extract import extract_corpus
-from ..features.inputs import feature_set_inputs
-from ..learn.labels import LabelEncoder
-from ..learn.recipes import COURSE, SEED, CourseRecipe, SeedRecipe, train_course_cv
-from ..learn.scaling import apply_scaler, fit_scaler, speaker_normalize
-from ..learn.splits import fixed_folds, speaker_groups, speaker_kfold
+from .baselines import OPENSMILE_SETS
+from .folds import (  # noqa: F401  (EMOBOX_RAVDESS_FOLDS, load_clips and benchmark_folds are part of the benchmark's interface)
+    EMOBOX_RAVDESS_FOLDS,
+    FoldResult,
+    _parts,
+    benchmark_folds,
+    ensemble_fold,
+    load_clips,
+    prepare_data,
+    run_baseline_fold,
+    run_conv_fold,
+    run_course_fold,
+    run_seed_fold,
+)
 
-EMOBOX_RAVDESS_FOLDS = ([1, 11, 20, 21], [4, 10, 12, 14], [8, 9, 19, 23], [3, 5, 7, 24], [2, 15, 16, 18], [6, 13, 17, 22])
-"""EmoBox's six RAVDESS folds: the four test actors of each."""
-
-RECIPES = ("seed", "course", "course+spk-norm")
+RECIPES = (
+    "seed", "course", "course+spk-norm", "conv", "conv+spk-norm", "ensemble", "ensemble+spk-norm",
+    "egemaps", "egemaps+spk-norm", "compare", "compare+spk-norm",
+)
 """Recipes :func:`run_benchmark` knows."""
 
 QUICK = {"epochs_scale": 0.1, "n_folds": 2, "n_models": 2}
@@ -62,303 +80,6 @@ QUICK = {"epochs_scale": 0.1, "n_folds": 2, "n_models": 2}
 
 CHANCE = 1 / 8
 """Chance level (uniform guess) on RAVDESS's 8 classes."""
-
-
-# --------------------------------------------------------------------------------------------
-# Clips and folds
-# --------------------------------------------------------------------------------------------
-
-
-def load_clips(root) -> pd.DataFrame:
-    """The RAVDESS speech clips below ``root`` with their ``label`` (8 emotions).
-
-    Song clips (``channel == "song"``), if any, are left out.
-
-    Parameters
-    ----------
-    root : str or Path
-        A RAVDESS folder (any layout; the demo corpus's RAVDESS part works too).
-
-    Returns
-    -------
-    pandas.DataFrame
-        :func:`utils.data.scan.scan_corpus` columns plus ``label``, one row per usable clip.
-    """
-    from ..data.scan import assign_labels, scan_corpus
-
-    table = scan_corpus(root, read_samples=False).table
-    table = table[(table["corpus"] == "ravdess") & (table["channel"] == "speech")].reset_index(drop=True)
-    if table.empty:
-        raise ValueError(f"no RAVDESS speech clips below {root}")
-    return assign_labels(table, "ravdess8")
-
-
-def benchmark_folds(table: pd.DataFrame, folds="emobox", *, n_val: int = 0, seed: int = 0, k: int = 6) -> list:
-    """The test, validation and training speakers of every fold.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Clips (``corpus``, ``actor``, ``gender``), e.g. from :func:`load_clips`.
-    folds : "emobox", "auto" or list of lists of int
-        ``"emobox"``: :data:`EMOBOX_RAVDESS_FOLDS`, keeping in each fold the actors present in
-        ``table`` and dropping folds left empty (the demo corpus has actors 1-8 only).
-        ``"auto"``: :func:`utils.learn.splits.speaker_kfold` with ``k`` folds (fewer if there are fewer
-        speakers).  A list gives the test actors of each fold.
-    n_val : int
-        Fixed validation speakers per fold, drawn from that fold's training actors in proportion
-        to gender (:func:`utils.learn.splits.fixed_folds`); at most a fifth of them (at least one), so
-        a small corpus keeps most of its speakers for training (RAVDESS: 4 of 20).  Default 0:
-        none, as :func:`run_benchmark` uses them (the course recipes rotate their validation
-        speakers among the training actors, :func:`train_course_cv`).
-    seed : int
-        Seed of the validation draws (fold ``i`` uses ``seed + i``).
-    k : int
-        Number of folds for ``"auto"``.
-
-    Returns
-    -------
-    list of dict
-        Per fold: ``fold`` (1-based), ``test``, ``val``, ``train`` (sorted actor numbers) and
-        ``split`` (a Series of ``"train"``/``"val"``/``"test"`` aligned with ``table``).
-
-    Examples
-    --------
-    >>> folds = benchmark_folds(load_clips("path/to/ravdess"))     # doctest: +SKIP
-    >>> folds[0]["test"]                                            # doctest: +SKIP
-    [1, 11, 20, 21]
-    """
-    actors = set(int(a) for a in table["actor"])
-    if isinstance(folds, str) and folds == "auto":
-        n_speakers = len(actors)
-        if n_speakers < 3:
-            raise ValueError(f"--folds auto needs at least 3 speakers, not {n_speakers}")
-        kfold = speaker_kfold(table, k=min(k, n_speakers), seed=seed)
-        groups = [sorted(int(a) for a in table.loc[np.asarray(s) == "test", "actor"].unique()) for s in kfold]
-    else:
-        source = EMOBOX_RAVDESS_FOLDS if isinstance(folds, str) and folds == "emobox" else folds
-        if isinstance(source, str):
-            raise ValueError(f"folds must be 'emobox', 'auto' or a list of lists of actors, not {folds!r}")
-        groups = [[int(a) for a in fold if int(a) in actors] for fold in source]
-        groups = [g for g in groups if g]
-    if not groups:
-        raise ValueError("no fold has a test actor in this corpus")
-    out = []
-    for i, test in enumerate(groups):
-        n_train = len(actors - set(test))
-        if n_train < 2:
-            raise ValueError(f"fold {i + 1} leaves {n_train} training actor(s); at least 2 are needed (one for validation)")
-        val_size = min(n_val, max(1, round(n_train / 5))) / n_train if n_val > 0 else 0.0
-        split = fixed_folds(table, [test], corpus="ravdess", val_size=val_size, seed=seed + i)[0]
-        parts = {p: sorted(int(a) for a in table.loc[split == p, "actor"].unique()) for p in ("train", "val", "test")}
-        out.append({"fold": i + 1, **parts, "split": split})
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Features
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class BenchmarkData:
-    """Clips, labels and the features every recipe needs.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per clip (:func:`load_clips`).
-    encoder : LabelEncoder
-    y : np.ndarray
-        Class index of every clip.
-    speakers : np.ndarray
-        Speaker key of every clip.
-    seed_X, seed_clip, seed_augmented : np.ndarray
-        Seed features: rows, the clip of each row, and whether the row is a noisy copy.
-    course_X : np.ndarray
-        Course statistics, one row per clip (:func:`utils.features.inputs.frame_statistics`).
-    seconds : dict
-        Feature seconds per recipe family.
-    """
-
-    table: pd.DataFrame
-    encoder: LabelEncoder
-    y: np.ndarray
-    speakers: np.ndarray
-    seed_X: np.ndarray | None = None
-    seed_clip: np.ndarray | None = None
-    seed_augmented: np.ndarray | None = None
-    course_X: np.ndarray | None = None
-    seconds: dict = field(default_factory=dict)
-
-
-def prepare_data(table: pd.DataFrame, recipes=RECIPES, *, cache_dir=None, n_jobs: int = -1, seed_recipe: SeedRecipe = SEED, course_recipe: CourseRecipe = COURSE) -> BenchmarkData:
-    """Compute (or read from the cache) the features of every clip for the given recipes.
-
-    The seed recipe's noisy copies are computed for every clip, since every clip trains in five
-    folds out of six; each fold then uses the copies of its *training* clips only.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`load_clips`.
-    recipes : sequence of str
-        Any of :data:`RECIPES`.
-    cache_dir : str or Path
-        Feature cache (:func:`utils.features.extract.extract_corpus`).  Required: the benchmark never
-        writes into the repository's default cache.
-    n_jobs : int
-        Feature processes (-1: all cores).
-    seed_recipe, course_recipe : SeedRecipe, CourseRecipe
-        Whose feature configurations to extract.
-
-    Returns
-    -------
-    BenchmarkData
-    """
-    if cache_dir is None:
-        raise ValueError("cache_dir is required (use a temporary folder)")
-    unknown = [r for r in recipes if r not in RECIPES]
-    if unknown:
-        raise ValueError(f"unknown recipe(s) {unknown}; known: {RECIPES}")
-    encoder = LabelEncoder().fit(table["label"])
-    data = BenchmarkData(table=table, encoder=encoder, y=encoder.transform(table["label"]), speakers=speaker_groups(table).to_numpy())
-    if "seed" in recipes:
-        start = time.perf_counter()
-        fs = extract_corpus(table, seed_recipe.features, augmentations=[seed_recipe.augmentation], cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
-        _check_complete(fs, table, "seed")
-        data.seed_X, data.seed_clip, data.seed_augmented = fs.X, table.index.get_indexer(fs.rows["index"]), fs.rows["augmented"].to_numpy(bool)
-        data.seconds["seed"] = time.perf_counter() - start
-    if any(r.startswith("course") for r in recipes):
-        start = time.perf_counter()
-        fs = extract_corpus(table, course_recipe.features, with_frames=True, cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
-        _check_complete(fs, table, "course")
-        data.course_X = feature_set_inputs(fs, course_recipe.input_kind)
-        data.seconds["course"] = time.perf_counter() - start
-    return data
-
-
-def _check_complete(fs, table: pd.DataFrame, name: str):
-    """Every clip must have its original row: the folds are defined on the whole table."""
-    original = fs.rows[~fs.rows["augmented"]]
-    if len(fs.skipped) or set(original["index"]) != set(table.index):
-        raise ValueError(f"{name} features: {len(fs.skipped)} clip(s) could not be used: {fs.skipped.head().to_dict('records')}")
-
-
-# --------------------------------------------------------------------------------------------
-# One fold of one recipe
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class FoldResult:
-    """Predictions and costs of one recipe on one fold.
-
-    Attributes
-    ----------
-    test_pred : np.ndarray
-        Predicted class indices of the fold's test clips (in table order).
-    val_pred : np.ndarray
-        Validation predictions of the clips in ``val_mask`` (in table order): for the course
-        recipes, out-of-fold predictions of every training clip by the member that held its
-        speaker out (:func:`train_course_cv`); empty for the seed recipe, which has none.
-    train_seconds : float
-        Wall-clock seconds of training (all ensemble members), features excluded.
-    epochs : float
-        Epochs run (mean over ensemble members).
-    n_train_rows : int
-        Training rows (augmented copies included).
-    train_speakers : set
-        Speakers of the rows the networks were actually given for training or validation (for the
-        course recipes, the speakers of the validation groups that ``train_course_cv`` formed
-        from its training table), for the leakage check of :func:`run_benchmark`.
-    val_mask : np.ndarray
-        Clips (boolean, table order) that ``val_pred`` describes.
-    """
-
-    test_pred: np.ndarray
-    val_pred: np.ndarray
-    train_seconds: float
-    epochs: float
-    n_train_rows: int
-    train_speakers: set
-    val_mask: np.ndarray
-
-
-def _parts(split) -> dict:
-    values = np.asarray(split)
-    return {p: values == p for p in ("train", "val", "test")}
-
-
-def run_seed_fold(data: BenchmarkData, split, *, epochs_scale: float = 1.0, seed: int = 0, recipe: SeedRecipe = SEED) -> FoldResult:
-    """Train and apply the seed recipe on one fold (see the module docstring).
-
-    Training rows are all the fold's training clips (``"train"`` and ``"val"``: the seed uses no
-    validation data) and their noisy copies.
-    """
-    from ..learn.networks import seed_conv1d
-    from ..learn.training import set_determinism, train_fixed
-
-    parts = _parts(split)
-    clip = data.seed_clip
-    pool = parts["train"] | parts["val"]
-    train_rows = pool[clip]
-    test_rows = parts["test"][clip] & ~data.seed_augmented
-    scaler = fit_scaler(data.seed_X[train_rows])
-    X = apply_scaler(scaler, data.seed_X)
-    set_determinism(seed)
-    model = seed_conv1d(X.shape[1], data.encoder.n_classes)
-    epochs = max(1, round(recipe.epochs * epochs_scale))
-    start = time.perf_counter()
-    _, n_epochs = train_fixed(
-        model, X[train_rows], data.y[clip[train_rows]], epochs=epochs, batch_size=recipe.batch_size,
-        lr_factor=recipe.lr_factor, lr_patience=recipe.lr_patience, seed=seed,
-    )
-    seconds = time.perf_counter() - start
-    pred = model.predict(X[test_rows], verbose=0, batch_size=256).argmax(axis=1)
-    none = np.zeros(len(parts["test"]), dtype=bool)
-    return FoldResult(pred, np.zeros(0, dtype=int), seconds, float(n_epochs), int(train_rows.sum()), set(data.speakers[clip[train_rows]]), none)
-
-
-def run_course_fold(data: BenchmarkData, split, *, spk_norm: bool = False, epochs_scale: float = 1.0, n_models: int | None = None, seed: int = 0, recipe: CourseRecipe = COURSE) -> FoldResult:
-    """Train and apply the course recipe on one fold: :func:`train_course_cv` on the training speakers.
-
-    All the fold's training speakers (``"train"`` and ``"val"``) train the ensemble, each member
-    held out from a different group of them for early stopping; the test speakers are never
-    seen.
-
-    Parameters
-    ----------
-    data : BenchmarkData
-    split : pandas.Series
-        ``"train"``/``"val"``/``"test"`` per clip.
-    spk_norm : bool
-        Per-speaker normalisation (the ``course+spk-norm`` recipe).
-    epochs_scale : float
-        Multiplies the maximum number of epochs.
-    n_models : int, optional
-        Ensemble size (default ``recipe.n_models``).
-    seed : int
-        Seed of the validation groups; member ``m`` is seeded with ``seed + m``.
-    recipe : CourseRecipe
-        Default :data:`utils.learn.recipes.COURSE`; a variant (``COURSE.replace(...)``) for
-        experiments judged on the out-of-fold predictions of the training speakers.
-
-    Returns
-    -------
-    FoldResult
-    """
-    n_models = int(n_models or recipe.n_models)
-    parts = _parts(split)
-    X = speaker_normalize(data.course_X, data.speakers) if spk_norm else data.course_X
-    pool = parts["train"] | parts["val"]
-    max_epochs = max(1, round(recipe.max_epochs * epochs_scale))
-    ensemble, scaler, info = train_course_cv(
-        X[pool], data.y[pool], data.table[pool].reset_index(drop=True), data.encoder.n_classes,
-        recipe=recipe.replace(max_epochs=max_epochs, n_models=n_models), seed=seed,
-    )
-    test_pred = ensemble.predict(apply_scaler(scaler, X[parts["test"]]), verbose=0, batch_size=256).argmax(axis=1)
-    return FoldResult(test_pred, info["oof_proba"].argmax(axis=1), info["seconds"], float(np.mean(info["epochs"])), int(pool.sum()), set().union(*info["groups"]), pool)
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,11 +166,23 @@ def run_benchmark(
         split = f["split"]
         parts = _parts(split)
         test_speakers = set(data.speakers[parts["test"]])
-        for recipe in recipes:
+        done = {}
+        for recipe in _run_order(recipes):
+            base, spk = recipe.split("+")[0], recipe.endswith("spk-norm")
+            suffix = "+spk-norm" if spk else ""
             if recipe == "seed":
                 result = run_seed_fold(data, split, epochs_scale=epochs_scale, seed=seed)
+            elif base in OPENSMILE_SETS:
+                result = run_baseline_fold(data, split, base, spk_norm=spk, seed=seed)
+            elif base == "ensemble":
+                result = ensemble_fold(done["conv" + suffix], done["course" + suffix])
+            elif base == "conv":
+                result = run_conv_fold(data, split, spk_norm=spk, epochs_scale=epochs_scale, n_models=n_models, seed=seed)
             else:
-                result = run_course_fold(data, split, spk_norm=recipe.endswith("spk-norm"), epochs_scale=epochs_scale, n_models=n_models, seed=seed)
+                result = run_course_fold(data, split, spk_norm=spk, epochs_scale=epochs_scale, n_models=n_models, seed=seed)
+            done[recipe] = result
+            if recipe not in recipes:
+                continue
             if result.train_speakers & test_speakers:
                 raise AssertionError(f"fold {f['fold']}: test speakers {sorted(result.train_speakers & test_speakers)} were used in training")
             test = _scores(data.y[parts["test"]], result.test_pred, labels)
@@ -465,9 +198,23 @@ def run_benchmark(
                 log(f"fold {f['fold']} {recipe:16s} test acc {r['accuracy']:.3f} UAR {r['uar']:.3f} F1 {r['macro_f1']:.3f} | "
                     f"out-of-fold acc {r['val_accuracy']:.3f} | {r['train_seconds']:.0f} s, {r['epochs']:.0f} epochs")
     out = pd.DataFrame(rows)
+    order = {r: i for i, r in enumerate(recipes)}
+    out = out.sort_values(["fold", "recipe"], key=lambda c: c.map(order) if c.name == "recipe" else c, kind="stable").reset_index(drop=True)
     out.attrs["feature_seconds"] = dict(data.seconds)
     out.attrs["folds"] = [{k: v for k, v in f.items() if k != "split"} for f in fold_list]
     return out
+
+
+def _run_order(recipes) -> list:
+    """The recipes in the order they must run: an ensemble after (and with) its two networks."""
+    order = []
+    for r in recipes:
+        if r.startswith("ensemble"):
+            suffix = r[len("ensemble"):]
+            order += [x for x in ("conv" + suffix, "course" + suffix) if x not in order]
+        if r not in order:
+            order.append(r)
+    return order
 
 
 SUMMARY_COLUMNS = ("accuracy", "uar", "macro_f1", "val_accuracy", "train_seconds", "epochs")

@@ -116,6 +116,72 @@ class MaskedGlobalAverage(layers.Layer):
         return (shape[0], shape[2])
 
 
+@keras.saving.register_keras_serializable(package=SERIAL_PACKAGE)
+class MaskedMeanStd(layers.Layer):
+    """Mean and standard deviation over time of ``x`` where ``mask`` is 1, concatenated.
+
+    Inputs ``[x (b, t, c), mask (b, t, 1)]``, output ``(b, 2 c)``: statistics pooling, the
+    network's own version of the clip statistics of :func:`utils.features.inputs.frame_statistics`.
+    """
+
+    def call(self, inputs):
+        x, mask = inputs
+        count = ops.maximum(ops.sum(mask, axis=1), 1.0)
+        mean = ops.sum(x * mask, axis=1) / count
+        var = ops.sum(ops.square(x - mean[:, None, :]) * mask, axis=1) / count
+        return ops.concatenate([mean, ops.sqrt(var + 1e-6)], axis=-1)
+
+    def compute_output_shape(self, input_shapes):
+        shape = input_shapes[0]
+        return (shape[0], 2 * shape[2])
+
+
+@keras.saving.register_keras_serializable(package=SERIAL_PACKAGE)
+class SpecAugment(layers.Layer):
+    """Time and feature masking of frame sequences in training (Park et al. 2019, SpecAugment).
+
+    In training, each sequence gets ``n_time`` stretches of up to ``time_width`` frames and
+    ``n_feature`` bands of up to ``feature_width`` features set to zero (the scaled inputs' mean),
+    at random places; the network must then recognise the emotion from what is left, which keeps
+    it from relying on a few frames or features.  At prediction time it does nothing.
+    """
+
+    def __init__(self, time_width: int = 20, feature_width: int = 8, n_time: int = 2, n_feature: int = 2, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.time_width, self.feature_width, self.n_time, self.n_feature, self.seed = int(time_width), int(feature_width), int(n_time), int(n_feature), seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _masks(self, batch, size, width, count, axis_shape):
+        keep = None
+        index = ops.cast(ops.arange(size), "float32")[None, :]
+        for _ in range(count):
+            w = ops.floor(keras.random.uniform((batch, 1), 0.0, width + 1.0, seed=self.seed_generator))
+            start = ops.floor(keras.random.uniform((batch, 1), seed=self.seed_generator) * ops.maximum(size - w, 1.0))
+            inside = ops.logical_and(index >= start, index < start + w)
+            part = 1.0 - ops.cast(inside, "float32")
+            keep = part if keep is None else keep * part
+        return ops.reshape(keep, axis_shape) if keep is not None else None
+
+    def call(self, x, training=False):
+        if not training:
+            return x
+        batch, frames, features = ops.shape(x)[0], x.shape[1], x.shape[2]
+        keep = ops.ones_like(x)
+        time_keep = self._masks(batch, frames, self.time_width, self.n_time, (batch, frames, 1))
+        feature_keep = self._masks(batch, features, self.feature_width, self.n_feature, (batch, 1, features))
+        if time_keep is not None:
+            keep = keep * ops.cast(time_keep, x.dtype)
+        if feature_keep is not None:
+            keep = keep * ops.cast(feature_keep, x.dtype)
+        return x * keep
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "time_width": self.time_width, "feature_width": self.feature_width, "n_time": self.n_time, "n_feature": self.n_feature, "seed": self.seed}
+
+
 # --------------------------------------------------------------------------------------------
 # Builders
 # --------------------------------------------------------------------------------------------
@@ -256,6 +322,100 @@ def temporal_conv1d(
     x = layers.Dense(dense, activation="relu", name="dense")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
     return _compile(keras.Model(inputs, outputs, name="temporal_conv1d"), learning_rate)
+
+
+def course_conv1d(
+    n_frames: int,
+    n_frame_features: int,
+    n_classes: int,
+    *,
+    filters=(64, 128, 128),
+    kernel_size: int = 5,
+    input_pool: int = 2,
+    input_noise: float = 0.1,
+    spec_augment: tuple | None = (20, 8, 2, 2),
+    dropout: float = 0.4,
+    learning_rate: float = 1e-3,
+    seed: int | None = None,
+) -> keras.Model:
+    """The course's Conv1D over time (:data:`utils.learn.recipes.CONV`'s network).
+
+    Layers, in order:
+
+    1. :class:`FrameMask` finds the real (unpadded) frames of the input.
+    2. ``AveragePooling1D(input_pool)`` averages pairs of 10 ms frames (20 ms steps: emotion lives
+       in syllables and phrases, not in single frames; half the frames, half the cost); the mask
+       is max-pooled alike.
+    3. In training only: ``GaussianNoise(input_noise)`` and :class:`SpecAugment` masking
+       (``spec_augment = (time_width, feature_width, n_time, n_feature)``, or None).
+    4. Per entry of ``filters``: ``Conv1D`` (``same`` padding, no bias) + ``BatchNormalization``
+       + ReLU + ``MaxPooling1D(2)`` (the mask pooled alike).
+    5. :class:`MaskedMeanStd`: mean and standard deviation over the real time steps.
+    6. ``Dropout(dropout)`` and a ``Dense`` softmax.
+
+    Parameters
+    ----------
+    n_frames, n_frame_features : int
+        Shape of one clip's sequence.
+    n_classes : int
+    filters : sequence of int
+        Filters of each convolution block.
+    kernel_size : int
+        Time steps each filter sees (5 steps of 20 ms = 100 ms in the first block).
+    input_pool : int
+        Frames averaged into one time step before the convolutions (1: none).
+    input_noise : float
+        Standard deviation of the Gaussian noise on the scaled inputs in training (0: none).
+    spec_augment : tuple of 4 int or None
+        :class:`SpecAugment` settings.
+    dropout : float
+    learning_rate : float
+        Adam's learning rate.
+    seed : int, optional
+        Seed of the SpecAugment masks.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam and the categorical cross-entropy on *one-hot* targets (mixup blends
+        them); input ``(batch, n_frames, n_frame_features)``, output ``(batch, n_classes)``.
+
+    Examples
+    --------
+    >>> model = course_conv1d(300, 108, 8)          # doctest: +SKIP
+    >>> model.count_params()                        # doctest: +SKIP
+    162440
+    """
+    _check_positive(n_frames=n_frames, n_frame_features=n_frame_features, n_classes=n_classes, kernel_size=kernel_size, input_pool=input_pool)
+    filters = tuple(int(f) for f in filters)
+    if not filters or min(filters) < 1:
+        raise ValueError(f"filters must list at least one positive number of filters, not {filters!r}")
+    if not 0 <= dropout < 1 or input_noise < 0:
+        raise ValueError(f"dropout must be in [0, 1) and input_noise >= 0, not {dropout!r} and {input_noise!r}")
+    if spec_augment is not None and (len(spec_augment) != 4 or min(spec_augment) < 0):
+        raise ValueError(f"spec_augment must be (time_width, feature_width, n_time, n_feature) of non-negative integers or None, not {spec_augment!r}")
+    inputs = keras.Input(shape=(n_frames, n_frame_features), name="frames")
+    mask = FrameMask(name="frame_mask")(inputs)
+    x = inputs
+    if input_pool > 1:
+        x = layers.AveragePooling1D(input_pool, padding="same", name="frame_pairs")(x)
+        mask = layers.MaxPooling1D(input_pool, padding="same", name="mask_pairs")(mask)
+    if input_noise > 0:
+        x = layers.GaussianNoise(input_noise, seed=seed, name="input_noise")(x)
+    if spec_augment is not None:
+        x = SpecAugment(*spec_augment, seed=seed, name="spec_augment")(x)
+    for i, f in enumerate(filters, start=1):
+        x = layers.Conv1D(f, kernel_size, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = layers.Activation("relu", name=f"relu{i}")(x)
+        x = layers.MaxPooling1D(2, padding="same", name=f"pool{i}")(x)
+        mask = layers.MaxPooling1D(2, padding="same", name=f"mask_pool{i}")(mask)
+    x = MaskedMeanStd(name="mean_std")([x, mask])
+    x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
+    model = keras.Model(inputs, outputs, name="course_conv1d")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
 
 
 def stats_mlp(

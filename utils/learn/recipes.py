@@ -162,11 +162,62 @@ class CourseRecipe(_Recipe):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
 
 
+@dataclass(frozen=True)
+class ConvRecipe(_Recipe):
+    """The course's Conv1D over time (:func:`utils.learn.networks.course_conv1d`), an ensemble with rotating validation.
+
+    Parameters
+    ----------
+    features : FeatureConfig
+        The course recipe's configuration (the same cached frames serve both).
+    input_kind : str
+        ``"log_frames"`` (:func:`utils.features.inputs.log_frames`): the frame sequence with the mel
+        bands in dB and each clip's own mean removed from the MFCC and mel values.
+    filters, kernel_size, input_pool, input_noise, spec_augment, dropout, learning_rate
+        The network (:func:`utils.learn.networks.course_conv1d`).
+    batch_size, max_epochs, patience : int
+        Training, stopped ``patience`` epochs after the last lower validation loss.
+    mixup : float
+        Mixup's Beta parameter (0 disables it).
+    n_models, n_groups : int
+        Networks in the ensemble, and groups of training speakers they hold out in turn.
+    """
+
+    features: FeatureConfig = CourseRecipe.features
+    input_kind: str = "log_frames"
+    filters: tuple = (64, 128, 128)
+    kernel_size: int = 5
+    input_pool: int = 2
+    input_noise: float = 0.1
+    spec_augment: tuple | None = (20, 8, 2, 2)
+    dropout: float = 0.4
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    max_epochs: int = 40
+    patience: int = 8
+    mixup: float = 0.2
+    n_models: int = 5
+    n_groups: int = 5
+
+    def __post_init__(self):
+        _positive(self, "kernel_size", "input_pool", "learning_rate", "batch_size", "max_epochs", "patience", "n_models", "n_groups")
+        if self.input_kind != "log_frames":
+            raise ValueError(f"ConvRecipe.input_kind must be 'log_frames', not {self.input_kind!r}")
+        if not 0 <= self.dropout < 1 or self.input_noise < 0 or self.mixup < 0:
+            raise ValueError("ConvRecipe: dropout must be in [0, 1), input_noise and mixup >= 0")
+        object.__setattr__(self, "filters", tuple(int(f) for f in self.filters))
+        if self.spec_augment is not None:
+            object.__setattr__(self, "spec_augment", tuple(int(v) for v in self.spec_augment))
+
+
 SEED = SeedRecipe()
 """The seed tutorial's recipe."""
 
 COURSE = CourseRecipe()
 """The course recipe, with the settings chosen on validation speakers."""
+
+CONV = ConvRecipe()
+"""The course's Conv1D recipe, with the settings chosen on validation speakers."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,6 +315,62 @@ def _info(recipe: CourseRecipe, epochs: list, seconds: float, seed: int) -> dict
     }
 
 
+def _train_conv_member(X_tr, y_tr, X_va, y_va, n_classes: int, recipe: ConvRecipe, seed: int):
+    """One :func:`utils.learn.networks.course_conv1d` of the Conv1D recipe, early-stopped on ``X_va``."""
+    from .networks import course_conv1d
+    from .training import set_determinism, train
+
+    set_determinism(seed)
+    model = course_conv1d(
+        X_tr.shape[1], X_tr.shape[2], n_classes, filters=recipe.filters, kernel_size=recipe.kernel_size, input_pool=recipe.input_pool,
+        input_noise=recipe.input_noise, spec_augment=recipe.spec_augment, dropout=recipe.dropout, learning_rate=recipe.learning_rate, seed=seed,
+    )
+    start = time.perf_counter()
+    _, n = train(
+        model, X_tr, y_tr, X_va, y_va, epochs=int(recipe.max_epochs), batch_size=recipe.batch_size, class_weight=False,
+        patience=min(recipe.patience, recipe.max_epochs), seed=seed, mixup=recipe.mixup,
+    )
+    return model, int(n), time.perf_counter() - start
+
+
+def train_conv_cv(X_frames, lengths, y, table: pd.DataFrame, n_classes: int, *, recipe: ConvRecipe = CONV, seed: int = 0):
+    """Train the Conv1D recipe's ensemble on all training speakers, with rotating validation.
+
+    As :func:`train_course_cv`, for frame sequences: a scaler fitted on the real frames of all the
+    training clips (:func:`utils.learn.scaling.fit_scaler` with ``lengths``), then
+    ``recipe.n_models`` :func:`utils.learn.networks.course_conv1d` networks, member ``m`` held out
+    from validation group ``m % n_groups`` and stopped early on it.
+
+    Parameters
+    ----------
+    X_frames : np.ndarray
+        ``(n, n_frames, n_features)`` unscaled inputs of kind ``recipe.input_kind`` of the
+        training clips (:func:`utils.features.inputs.feature_set_inputs`).
+    lengths : array of int
+        Real frames of each sequence.
+    y : array of int
+    table : pandas.DataFrame
+        The clips' ``corpus``, ``gender`` and ``actor`` or ``speaker``.
+    n_classes : int
+    recipe : ConvRecipe
+    seed : int
+
+    Returns
+    -------
+    ensemble, scaler, info
+        As :func:`train_course_cv` (``info["oof_proba"]``: out-of-fold probabilities).
+    """
+    X = np.asarray(X_frames)
+    if X.ndim != 3:
+        raise ValueError(f"X_frames must be 3-D (clips x frames x features), not {X.shape}")
+    scaler = fit_scaler(X, lengths=lengths)
+
+    def member(X_tr, y_tr, X_va, y_va, member_seed):
+        return _train_conv_member(X_tr, y_tr, X_va, y_va, n_classes, recipe, member_seed)
+
+    return _rotate(apply_scaler(scaler, X), y, table, n_classes, recipe, seed, scaler, member, "conv_ensemble")
+
+
 def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
     """Deal the speakers of ``table`` into ``n_groups`` validation groups, one per ensemble member.
 
@@ -343,32 +450,46 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, recipe: 
     >>> ensemble, scaler, info = train_course_cv(X, y, clips, 8)         # doctest: +SKIP
     >>> (info["oof_proba"].argmax(axis=1) == y).mean()                   # doctest: +SKIP
     """
+    X = np.asarray(X_stats)
+    if X.ndim != 2:
+        raise ValueError(f"X_stats must be 2-D (clips x statistics), not {X.shape}")
+    scaler = fit_scaler(X)
+
+    def member(X_tr, y_tr, X_va, y_va, member_seed):
+        return _train_member(X_tr, y_tr, X_va, y_va, n_classes, recipe, member_seed)
+
+    return _rotate(apply_scaler(scaler, X), y, table, n_classes, recipe, seed, scaler, member, "course_ensemble")
+
+
+def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scaler, member, name: str):
+    """Rotating validation (see :func:`train_course_cv`) of scaled inputs ``Xs``, whatever the network.
+
+    ``member(X_tr, y_tr, X_va, y_va, seed)`` trains one network and returns ``(model, epochs,
+    seconds)``.  Returns the ensemble, the scaler and the info dict of :func:`train_course_cv`.
+    """
     from .networks import ensemble_model
 
-    X = np.asarray(X_stats)
     y = np.asarray(y)
-    if X.ndim != 2 or len(X) != len(y) or len(X) != len(table):
-        raise ValueError(f"X_stats {X.shape}, y ({len(y)},) and table ({len(table)} rows) must describe the same clips")
+    if len(Xs) != len(y) or len(Xs) != len(table):
+        raise ValueError(f"inputs ({len(Xs)} rows), y ({len(y)},) and table ({len(table)} rows) must describe the same clips")
     n_models = int(recipe.n_models)
     if n_models < 2:
         raise ValueError(f"rotating validation needs at least 2 members, not n_models={n_models}")
     groups = member_groups(table, min(int(recipe.n_groups), n_models), seed=seed)
-    scaler = fit_scaler(X)
-    Xs = apply_scaler(scaler, X)
-    oof = np.zeros((len(X), n_classes), dtype=np.float32)
-    votes = np.zeros(len(X), dtype=np.float32)
+    oof = np.zeros((len(Xs), n_classes), dtype=np.float32)
+    votes = np.zeros(len(Xs), dtype=np.float32)
     members, epochs, seconds = [], [], 0.0
     for m in range(n_models):
         held = groups[m % len(groups)]
-        model, n, sec = _train_member(Xs[~held], y[~held], Xs[held], y[held], n_classes, recipe, seed + m)
+        model, n, sec = member(Xs[~held], y[~held], Xs[held], y[held], seed + m)
         oof[held] += model.predict(Xs[held], verbose=0, batch_size=256)
         votes[held] += 1
         members.append(model)
         epochs.append(n)
         seconds += sec
-    oof /= votes[:, None]
+    oof /= np.maximum(votes, 1)[:, None]
     info = _info(recipe, epochs, seconds, seed)
     keys = speaker_groups(table).to_numpy()
     info["groups"] = [sorted(set(keys[g])) for g in groups]
     info["oof_proba"] = oof
-    return ensemble_model(members, name="course_ensemble"), scaler, info
+    return ensemble_model(members, name=name), scaler, info
