@@ -31,12 +31,14 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="write the tables to this CSV (and <out>.classes.csv)")
     parser.add_argument("--cache", type=Path, help="feature cache folder (default: a temporary one)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", choices=("course", "conv", "joint"), default="joint",
+                        help="what to train: the statistics recipe, the Conv1D recipe, or both averaged (the course's model; default)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     train = scan_corpus(args.train, read_samples=False).table
     test = scan_corpus(args.test, read_samples=False).table
     with tempfile.TemporaryDirectory(prefix="ser-cross-") as tmp:
-        results = cross_corpus(train, test, cache_dir=args.cache or tmp, seed=args.seed, log=lambda line: print(line, flush=True))
+        results = cross_corpus(train, test, model=args.model, cache_dir=args.cache or tmp, seed=args.seed, log=lambda line: print(line, flush=True))
     print(format_cross_corpus(results, args.train.name, args.test.name))
     print(f"whole run: {time.perf_counter() - started:.0f} s")
     if args.out:

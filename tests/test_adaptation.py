@@ -175,3 +175,42 @@ def test_the_command_line_adapts_and_reports(bundle_dir, people, long_recording,
     with pytest.raises(SystemExit):
         main([str(people), "--model", str(bundle_dir), "--speakers", str(tmp_path / "none.csv")])
     assert "no such file" in capsys.readouterr().err
+
+
+def conv(seed):
+    from utils.learn.networks import course_conv1d
+
+    return course_conv1d(CONFIG.n_frames, CONFIG.n_frame_features, 3, filters=(4,), spec_augment=None, seed=seed)
+
+
+def test_a_joint_model_of_two_input_kinds_is_one_bundle(tmp_path, people, long_recording):
+    """A Conv1D on log frames and a dense network on statistics, averaged: kind "log_frames+stats"."""
+    from utils.learn.networks import joint_ensemble
+
+    n_stats, n_frame = input_shape(CONFIG, "stats")[0], CONFIG.n_frame_features
+    kind = "log_frames+stats"
+    assert input_shape(CONFIG, kind) == (CONFIG.frame_shape, (n_stats,))
+    both = scaler(n_frame + n_stats, 3)
+    adapted = {"model": joint_ensemble([conv(7), dense(n_stats, 8)]), "scaler": both, "input_kind": kind, "min_speech_seconds": MIN_SECONDS}
+    folder = save_bundle(tmp_path / "joint", joint_ensemble([conv(1), dense(n_stats, 2)]), CONFIG, both, LABELS, input_kind=kind, adapted=adapted)
+    b = load_bundle(folder)
+    assert b.parts == ("log_frames", "stats") and b.adapted.parts == ("log_frames", "stats")
+    results, _ = predict_folder(people, folder, speakers="folder", progress=False, n_jobs=None)
+    assert set(results["model"]) == {ADAPTED, SINGLE_CLIP}
+    np.testing.assert_allclose(results[LABELS].sum(axis=1), 1.0, rtol=1e-5)
+    # the joint model is the mean of its two parts, each given its own scaled input
+    files = sorted(str(p) for p in (people / "ben").glob("*.wav"))
+    fs = extract_corpus(files, CONFIG, with_frames=True, cache_dir=False, progress=False, n_jobs=None)
+    frames, stats = feature_set_inputs(fs, "log_frames"), feature_set_inputs(fs, "stats")
+    scaled = b.transform((frames, stats))
+    parts = [layer for layer in b.model.layers if isinstance(layer, keras.Model)]
+    expected = (np.asarray(parts[0](scaled[0])) + np.asarray(parts[1](scaled[1]))) / 2
+    np.testing.assert_allclose(b.predict_proba((frames, stats)), expected, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="takes 2 inputs"):
+        b.predict_proba(stats)
+    timeline = predict_timeline(long_recording / "long.wav", folder, window=1.0, hop=0.5, n_jobs=None, adapt=True)
+    assert "adapted to" in timeline.attrs["note"]
+    with pytest.raises(BundleError, match="scaler.json has 5 values"):
+        save_bundle(tmp_path / "bad", joint_ensemble([conv(1), dense(n_stats, 2)]), CONFIG, scaler(5, 1), LABELS, input_kind=kind)
+    with pytest.raises(BundleError, match="inputs of shape"):
+        save_bundle(tmp_path / "bad2", joint_ensemble([dense(n_stats, 1), conv(2)]), CONFIG, both, LABELS, input_kind=kind)

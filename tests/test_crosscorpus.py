@@ -9,9 +9,10 @@ from utils.data.corpora import parse_emodb_name, parse_name
 from utils.data.demo.corpus import make_demo_corpus
 from utils.data.scan import scan_corpus
 from utils.evaluation.crosscorpus import SETTINGS, class_table, cross_corpus, format_cross_corpus, result_table
-from utils.learn.recipes import COURSE
+from utils.learn.recipes import CONV, COURSE
 
 TINY = COURSE.replace(n_models=2, n_groups=2, max_epochs=2, patience=1, hidden=(8,))
+TINY_CONV = CONV.replace(n_models=2, n_groups=2, max_epochs=2, patience=1, filters=(4,))
 
 
 def test_emodb_names_parse():
@@ -43,3 +44,8 @@ def test_cross_corpus_on_the_demo_corpus(tmp_path):
     assert "tested on" in format_cross_corpus(results)
     with pytest.raises(ValueError, match="both the training and the test table"):
         cross_corpus(train, train, recipe=TINY, cache_dir=tmp_path / "cache", n_jobs=1)
+    joint = cross_corpus(train, test, model="joint", recipe=TINY, conv=TINY_CONV, cache_dir=tmp_path / "cache", n_jobs=1)
+    assert joint["model"] == "joint" and joint["n_test"] == results["n_test"]
+    assert all(np.isclose(joint[s]["predicted_share"].sum(), 1.0) for s in SETTINGS)
+    with pytest.raises(ValueError, match="model must be one of"):
+        cross_corpus(train, test, model="seed", cache_dir=tmp_path / "cache", n_jobs=1)

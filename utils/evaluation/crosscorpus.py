@@ -39,7 +39,7 @@ from ..data.scan import assign_labels
 from ..features.extract import extract_corpus
 from ..features.inputs import feature_set_inputs
 from ..learn.labels import LabelEncoder
-from ..learn.recipes import COURSE, CourseRecipe, train_course_cv
+from ..learn.recipes import CONV, COURSE, ConvRecipe, CourseRecipe, train_conv_cv, train_course_cv, train_joint_cv
 from ..learn.scaling import apply_scaler, speaker_normalize
 from .metrics import evaluate
 
@@ -47,13 +47,42 @@ SETTINGS = ("single-clip", "adapted")
 """The two ways :func:`cross_corpus` classifies the test corpus."""
 
 
+MODELS = ("course", "conv", "joint")
+"""What :func:`cross_corpus` can train: the course recipe, the Conv1D recipe, or both averaged."""
+
+
 def _features(table: pd.DataFrame, recipe: CourseRecipe, cache_dir, n_jobs) -> tuple:
-    """Statistics and rows of every usable clip of ``table`` (clips that fail are left out)."""
+    """Statistics, Conv1D inputs, real frames and rows of every usable clip of ``table`` (clips that fail are left out)."""
     fs = extract_corpus(table, recipe.features, with_frames=True, cache_dir=cache_dir, progress=False, n_jobs=n_jobs)
-    return feature_set_inputs(fs, recipe.input_kind), fs.rows.reset_index(drop=True), fs.skipped
+    inputs = {"stats": feature_set_inputs(fs, recipe.input_kind), "frames": feature_set_inputs(fs, CONV.input_kind), "lengths": fs.rows["n_valid_frames"].to_numpy()}
+    return inputs, fs.rows.reset_index(drop=True), fs.skipped
 
 
-def cross_corpus(train_table: pd.DataFrame, test_table: pd.DataFrame, *, recipe: CourseRecipe = COURSE, cache_dir=None, seed: int = 0, n_jobs: int = -1, log=None) -> dict:
+def _adapt(inputs: dict, speakers) -> dict:
+    """Every speaker's inputs z-scored with that speaker's own statistics (labels unused)."""
+    return {
+        "stats": speaker_normalize(inputs["stats"], speakers),
+        "frames": speaker_normalize(inputs["frames"], speakers, lengths=inputs["lengths"]),
+        "lengths": inputs["lengths"],
+    }
+
+
+def _train_and_predict(model: str, train: dict, y, rows, n_classes: int, test: dict, known, recipe: CourseRecipe, conv: ConvRecipe, seed: int) -> np.ndarray:
+    """Class predictions of the test clips ``known`` by ``model`` trained on ``train``."""
+    if model == "course":
+        ensemble, scaler, _ = train_course_cv(train["stats"], y, rows, n_classes, recipe=recipe, seed=seed)
+        return ensemble.predict(apply_scaler(scaler, test["stats"][known]), verbose=0, batch_size=256).argmax(axis=1)
+    if model == "conv":
+        ensemble, scaler, _ = train_conv_cv(train["frames"], train["lengths"], y, rows, n_classes, recipe=conv, seed=seed)
+        return ensemble.predict(apply_scaler(scaler, test["frames"][known]), verbose=0, batch_size=64).argmax(axis=1)
+    joint, scaler, _ = train_joint_cv(train["frames"], train["lengths"], train["stats"], y, rows, n_classes, conv=conv, course=recipe, seed=seed)
+    n_frame = train["frames"].shape[-1]
+    mean, scale = np.asarray(scaler["mean"]), np.asarray(scaler["scale"])
+    scaled = [((test["frames"][known] - mean[:n_frame]) / scale[:n_frame]).astype(np.float32), ((test["stats"][known] - mean[n_frame:]) / scale[n_frame:]).astype(np.float32)]
+    return joint.predict(scaled, verbose=0, batch_size=64).argmax(axis=1)
+
+
+def cross_corpus(train_table: pd.DataFrame, test_table: pd.DataFrame, *, model: str = "course", recipe: CourseRecipe = COURSE, conv: ConvRecipe = CONV, cache_dir=None, seed: int = 0, n_jobs: int = -1, log=None) -> dict:
     """Train the course recipe on one corpus and test it on another, single-clip and adapted.
 
     Parameters
@@ -61,7 +90,8 @@ def cross_corpus(train_table: pd.DataFrame, test_table: pd.DataFrame, *, recipe:
     train_table, test_table : pandas.DataFrame
         Clip tables (:func:`utils.data.scan.scan_corpus`); the test corpus's speakers must not
         be in the training table.
-    recipe : CourseRecipe
+    recipe, conv : CourseRecipe, ConvRecipe
+        The two recipes (defaults :data:`~utils.learn.recipes.COURSE` and :data:`~utils.learn.recipes.CONV`).
     cache_dir : str or Path, optional
         Feature cache (:func:`utils.features.extract.extract_corpus`).
     seed : int
@@ -86,6 +116,8 @@ def cross_corpus(train_table: pd.DataFrame, test_table: pd.DataFrame, *, recipe:
         A speaker in both tables, or no test clip with an emotion the model knows.
     """
     say = log or (lambda line: None)
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, not {model!r}")
     train = assign_labels(train_table, "shared6")
     shared = [e for e in EMOTIONS_SHARED if e in set(train["label"])]
     overlap = set(train["speaker"]) & set(test_table["speaker"])
@@ -107,16 +139,16 @@ def cross_corpus(train_table: pd.DataFrame, test_table: pd.DataFrame, *, recipe:
         "left_out": rows_test.loc[~known, "label"].value_counts().to_dict(),
         "skipped": pd.concat([skipped_train, skipped_test], ignore_index=True),
     }
+    out["model"] = model
     for setting in SETTINGS:
         if setting == "adapted":
-            X_tr = speaker_normalize(X_train, rows_train["speaker"].to_numpy())
-            X_te = speaker_normalize(X_test, rows_test["speaker"].to_numpy())  # all of each speaker's clips, labels unused
+            X_tr = _adapt(X_train, rows_train["speaker"].to_numpy())
+            X_te = _adapt(X_test, rows_test["speaker"].to_numpy())  # all of each speaker's clips, labels unused
         else:
             X_tr, X_te = X_train, X_test
         start = time.perf_counter()
-        ensemble, scaler, _ = train_course_cv(X_tr, y_train, rows_train, len(encoder.classes_), recipe=recipe, seed=seed)
+        predicted = _train_and_predict(model, X_tr, y_train, rows_train, len(encoder.classes_), X_te, known, recipe, conv, seed)
         seconds = time.perf_counter() - start
-        predicted = ensemble.predict(apply_scaler(scaler, X_te[known]), verbose=0, batch_size=256).argmax(axis=1)
         report = evaluate(y_test, predicted, encoder.classes_, groups=rows_test.loc[known, ["speaker"]].reset_index(drop=True))
         share = pd.Series(np.bincount(predicted, minlength=len(encoder.classes_)) / len(predicted), index=encoder.classes_, name="predicted share")
         out[setting] = {"report": report, "predicted_share": share, "train_seconds": seconds}

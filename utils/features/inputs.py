@@ -43,11 +43,6 @@ FRAME_KINDS = ("frames", "log_frames")
 """Input kinds that are frame sequences (scaled frame by frame, padded at the end)."""
 
 
-def _check_kind(input_kind: str) -> None:
-    if input_kind not in INPUT_KINDS:
-        raise ValueError(f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
-
-
 def statistics_names(config: FeatureConfig) -> list:
     """Names of the columns of :func:`frame_statistics` for ``config``.
 
@@ -205,9 +200,31 @@ def n_valid_frames(n_samples: int, config: FeatureConfig) -> int:
     return int(min(1 + int(n_samples) // config.hop_length, config.n_frames))
 
 
+def input_parts(input_kind: str) -> tuple:
+    """The simple kinds of an input kind: ``("log_frames", "stats")`` for ``"log_frames+stats"``.
+
+    A *compound* kind joins simple kinds (:data:`INPUT_KINDS`) with ``+``: a model with one input
+    per part, such as the course's ensemble of a Conv1D and a dense network on statistics.
+
+    Examples
+    --------
+    >>> input_parts("log_frames+stats"), input_parts("stats")
+    (('log_frames', 'stats'), ('stats',))
+    """
+    parts = tuple(str(input_kind).split("+")) if isinstance(input_kind, str) else ()
+    if not parts or any(p not in INPUT_KINDS for p in parts) or len(set(parts)) != len(parts):
+        raise ValueError(f"input_kind must be one of {INPUT_KINDS} or several of them joined by '+', not {input_kind!r}")
+    return parts
+
+
 def input_shape(config: FeatureConfig, input_kind: str) -> tuple:
-    """Shape of one clip's model input: ``(vector_size,)``, ``(n_frames, n_frame_features)`` or ``(n_stats,)``."""
-    _check_kind(input_kind)
+    """Shape of one clip's model input: ``(vector_size,)``, ``(n_frames, n_frame_features)`` or ``(n_stats,)``.
+
+    For a compound kind, a tuple with the shape of each part.
+    """
+    parts = input_parts(input_kind)
+    if len(parts) > 1:
+        return tuple(input_shape(config, p) for p in parts)
     if input_kind == "vector":
         return (config.vector_size,)
     if input_kind in FRAME_KINDS:
@@ -215,47 +232,46 @@ def input_shape(config: FeatureConfig, input_kind: str) -> tuple:
     return (len(statistics_names(config)),)
 
 
-def signal_inputs(y, config: FeatureConfig, input_kind) -> np.ndarray:
+def input_size(config: FeatureConfig, input_kind: str) -> int:
+    """Values the scaler of an input kind holds: the last dimension of each part, summed."""
+    parts = input_parts(input_kind)
+    return int(sum(input_shape(config, p)[-1] for p in parts))
+
+
+def signal_inputs(y, config: FeatureConfig, input_kind):
     """Unscaled model input of one signal (read and trimmed as :func:`~utils.features.clip.load_clip` does).
 
-    ``input_kind`` may also be a tuple of kinds (a bundle and its speaker-adapted model): then a
-    tuple of inputs, from one computation of the features.
+    A compound kind gives a tuple with one input per part.  ``input_kind`` may also be a tuple of
+    kinds (a bundle and its speaker-adapted model): then a tuple of their inputs, all from one
+    computation of the features.
     """
-    if isinstance(input_kind, tuple):
-        for kind in input_kind:
-            _check_kind(kind)
-        sequence = None
-        if "vector" in input_kind:
-            vector, sequence = compute(y, config, with_frames=any(k != "vector" for k in input_kind))
-        elif input_kind:
-            sequence = clip_frames(y, config)  # only the frame blocks are computed
-        out = []
-        for kind in input_kind:
-            if kind == "vector":
-                out.append(vector)
-            elif kind == "frames":
-                out.append(sequence)
-            elif kind == "log_frames":
-                out.append(log_frames(sequence[None], [n_valid_frames(len(y), config)], config)[0])
-            else:
-                out.append(frame_statistics(sequence[None], [n_valid_frames(len(y), config)], config)[0])
-        return tuple(out)
-    _check_kind(input_kind)
-    if input_kind == "vector":
-        return compute(y, config, with_frames=False)[0]
-    if input_kind == "frames":
-        return compute(y, config, with_frames=True)[1]
-    return signal_inputs(y, config, (input_kind,))[0]
+    kinds = input_kind if isinstance(input_kind, tuple) else (input_kind,)
+    simple = sorted({p for k in kinds for p in input_parts(k)})
+    n = n_valid_frames(len(y), config)
+    if "vector" in simple:
+        vector, sequence = compute(y, config, with_frames=simple != ["vector"])
+    else:
+        vector, sequence = None, clip_frames(y, config)  # only the frame blocks are computed
+    values = {
+        "vector": vector, "frames": sequence,
+        "log_frames": log_frames(sequence[None], [n], config)[0] if "log_frames" in simple else None,
+        "stats": frame_statistics(sequence[None], [n], config)[0] if "stats" in simple else None,
+    }
+    out = tuple(values[k] if "+" not in k else tuple(values[p] for p in input_parts(k)) for k in kinds)
+    return out if isinstance(input_kind, tuple) else out[0]
 
 
-def feature_set_inputs(feature_set, input_kind: str) -> np.ndarray:
+def feature_set_inputs(feature_set, input_kind: str):
     """Unscaled model inputs of the rows of a :class:`~utils.features.featureset.FeatureSet`.
 
     ``"vector"``: ``fs.X``; ``"frames"``: ``fs.frames``; ``"stats"``: :func:`frame_statistics` and
     ``"log_frames"``: :func:`log_frames` of ``fs.frames`` over ``fs.rows["n_valid_frames"]``.  All
-    but the first need a set extracted with ``with_frames=True``.
+    but the first need a set extracted with ``with_frames=True``.  A compound kind gives a tuple
+    with one array per part.
     """
-    _check_kind(input_kind)
+    parts = input_parts(input_kind)
+    if len(parts) > 1:
+        return tuple(feature_set_inputs(feature_set, p) for p in parts)
     if input_kind == "vector":
         return feature_set.X
     if feature_set.frames is None:

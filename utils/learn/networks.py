@@ -540,6 +540,35 @@ def ensemble_model(models, *, name: str = "ensemble") -> keras.Model:
     return keras.Model(inputs, output, name=name)
 
 
+def joint_ensemble(models, *, name: str = "joint_ensemble") -> keras.Model:
+    """One Keras model averaging the probabilities of networks that take *different* inputs.
+
+    The course's final model averages a Conv1D ensemble on frame sequences and a dense ensemble
+    on statistics: the joint model has one input per member (in the members' order) and outputs
+    the mean of their probabilities.  Saved as one ``.keras`` file; a bundle describes its inputs
+    with a compound input kind such as ``"log_frames+stats"``.
+
+    Parameters
+    ----------
+    models : sequence of keras.Model
+        Trained models with one input each and the same number of outputs.
+    name : str
+
+    Returns
+    -------
+    keras.Model
+        Not compiled; inputs a list (one array per member), output ``(batch, n_classes)``.
+    """
+    models = list(models)
+    if len(models) < 2:
+        raise ValueError("a joint ensemble needs at least two models")
+    if len({tuple(m.output_shape[1:]) for m in models}) != 1 or any(isinstance(m.input_shape, list) for m in models):
+        raise ValueError("every model needs one input and the same output shape")
+    inputs = [keras.Input(shape=m.input_shape[1:], name=f"input_{i}") for i, m in enumerate(models, start=1)]
+    wrapped = [keras.Model(m.input, m.output, name=f"part_{i}") for i, m in enumerate(models, start=1)]
+    return keras.Model(inputs, layers.Average(name="average")([w(x) for w, x in zip(wrapped, inputs)]), name=name)
+
+
 def ensemble_members(ensemble: keras.Model) -> list:
     """The member networks of a model built by :func:`ensemble_model` (also after loading)."""
     return [layer for layer in ensemble.layers if isinstance(layer, keras.Model)]

@@ -493,3 +493,43 @@ def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scale
     info["groups"] = [sorted(set(keys[g])) for g in groups]
     info["oof_proba"] = oof
     return ensemble_model(members, name=name), scaler, info
+
+
+def train_joint_cv(X_frames, lengths, X_stats, y, table: pd.DataFrame, n_classes: int, *, conv: ConvRecipe = CONV, course: CourseRecipe = COURSE, seed: int = 0):
+    """The Conv1D recipe and the course recipe, each with rotating validation, averaged into one model.
+
+    :func:`train_conv_cv` on the frame sequences and :func:`train_course_cv` on the statistics of
+    the same clips, with the same validation groups (same ``table`` and ``seed``); then
+    :func:`utils.learn.networks.joint_ensemble` averages their probabilities.  The joint model's
+    inputs are ``[frames, statistics]`` (compound input kind ``conv.input_kind + "+" +
+    course.input_kind``) and its scaler the two scalers' values one after the other, as a model
+    bundle stores them.
+
+    Returns
+    -------
+    model : keras.Model
+        Inputs ``[scaled frames, scaled statistics]``, output the mean of the two ensembles.
+    scaler : dict
+        ``mean`` and ``scale`` lists: the frame scaler's values, then the statistics scaler's.
+    info : dict
+        ``conv`` and ``course`` (the two training records), ``oof_proba`` (the mean of their
+        out-of-fold probabilities), ``groups``, ``seconds`` and ``input_kind``.
+    """
+    from .networks import joint_ensemble
+
+    conv_model, conv_scaler, conv_info = train_conv_cv(X_frames, lengths, y, table, n_classes, recipe=conv, seed=seed)
+    course_model, course_scaler, course_info = train_course_cv(X_stats, y, table, n_classes, recipe=course, seed=seed)
+    if conv_info["groups"] != course_info["groups"]:
+        raise AssertionError("the two ensembles must hold out the same validation groups")
+    scaler = {
+        "mean": np.concatenate([conv_scaler.mean_, course_scaler.mean_]).tolist(),
+        "scale": np.concatenate([conv_scaler.scale_, course_scaler.scale_]).tolist(),
+    }
+    info = {
+        "conv": {k: v for k, v in conv_info.items() if k != "oof_proba"},
+        "course": {k: v for k, v in course_info.items() if k != "oof_proba"},
+        "oof_proba": (conv_info["oof_proba"] + course_info["oof_proba"]) / 2,
+        "groups": conv_info["groups"], "seconds": conv_info["seconds"] + course_info["seconds"],
+        "input_kind": f"{conv.input_kind}+{course.input_kind}",
+    }
+    return joint_ensemble([conv_model, course_model]), scaler, info

@@ -75,7 +75,7 @@ import numpy as np
 from ..core.files import file_digest
 from ..features import config as feature_config
 from ..features.config import FeatureConfig
-from ..features.inputs import INPUT_KINDS, feature_set_inputs, input_shape, signal_inputs
+from ..features.inputs import feature_set_inputs, input_parts, input_shape, signal_inputs
 from .checks import (  # noqa: F401  (BundleError and the file names are part of this module's interface)
     ADAPTED_FOLDER,
     CONFIG_FILE,
@@ -178,31 +178,53 @@ class Bundle:
             raise ValueError("the feature set was extracted with another FeatureConfig than this bundle's")
         return feature_set_inputs(feature_set, self.input_kind)
 
-    def _batch(self, features) -> np.ndarray:
-        X = np.asarray(features)
-        shape = self.feature_shape
-        if X.shape == shape:
-            X = X[None]
-        if X.shape[1:] != shape:
-            raise ValueError(f"features of shape {X.shape} do not fit this bundle: expected (n, {', '.join(map(str, shape))}) ({self.input_kind} input)")
-        return X
+    @property
+    def parts(self) -> tuple:
+        """The simple input kinds the model takes (one for most models; two for the joint ensemble)."""
+        return input_parts(self.input_kind)
 
-    def transform(self, features) -> np.ndarray:
+    def _batch(self, features) -> tuple:
+        """The features as a tuple of batches, one per part (a single clip promoted to a batch of one)."""
+        shapes = self.feature_shape if len(self.parts) > 1 else (self.feature_shape,)
+        given = features if len(self.parts) > 1 else (features,)
+        if not isinstance(given, (tuple, list)) or len(given) != len(shapes):
+            raise ValueError(f"this bundle takes {len(shapes)} inputs ({self.input_kind}), one array each, not {type(features).__name__}")
+        out = []
+        for X, shape, kind in zip(given, shapes, self.parts):
+            X = np.asarray(X)
+            if X.shape == shape:
+                X = X[None]
+            if X.shape[1:] != shape:
+                raise ValueError(f"features of shape {X.shape} do not fit this bundle: expected (n, {', '.join(map(str, shape))}) ({kind} input)")
+            out.append(X)
+        if len({len(X) for X in out}) != 1:
+            raise ValueError(f"the inputs describe different numbers of clips: {[len(X) for X in out]}")
+        return tuple(out)
+
+    def transform(self, features):
         """Scale features with the bundle's scaler: ``(X - mean) / scale`` per feature, float32.
 
         The same arithmetic as :func:`utils.learn.scaling.apply_scaler` (frame sequences are scaled frame
-        by frame).  A single clip's features are promoted to a batch of one.
+        by frame).  A single clip's features are promoted to a batch of one.  For a compound input
+        kind, a tuple with one scaled array per part (the scaler holds the parts' values one after
+        the other).
         """
-        X = self._batch(features)
-        return ((X.astype(np.float64, copy=False) - self.scaler_mean) / self.scaler_scale).astype(np.float32)
+        parts, out, start = self._batch(features), [], 0
+        for X in parts:
+            d = X.shape[-1]
+            mean, scale = self.scaler_mean[start : start + d], self.scaler_scale[start : start + d]
+            out.append(((X.astype(np.float64, copy=False) - mean) / scale).astype(np.float32))
+            start += d
+        return tuple(out) if len(self.parts) > 1 else out[0]
 
     def predict_proba(self, features, batch_size: int = 512) -> np.ndarray:
         """Class probabilities of unscaled features: scaler, then model, in batches.
 
         Parameters
         ----------
-        features : np.ndarray
-            ``(n, *feature_shape)`` unscaled features, or one clip's ``feature_shape``.
+        features : np.ndarray or tuple of np.ndarray
+            ``(n, *feature_shape)`` unscaled features, or one clip's ``feature_shape``; for a
+            compound input kind, a tuple with one such array per part.
         batch_size : int
             Clips per model call.
 
@@ -215,13 +237,20 @@ class Bundle:
         --------
         >>> bundle.predict_proba(fs.X).argmax(axis=1)    # doctest: +SKIP
         """
-        X = self._batch(features)
+        parts = self._batch(features)
         model = self.model
-        channel_axis = len(model.input_shape) == X.ndim + 1  # a model taking (..., 1) inputs
-        out = np.empty((len(X), len(self.labels)), dtype=np.float32)
-        for start in range(0, len(X), batch_size):
-            chunk = self.transform(X[start : start + batch_size])
-            out[start : start + len(chunk)] = np.asarray(model(chunk[..., None] if channel_axis else chunk, training=False))
+        several = len(parts) > 1
+        channel_axis = not several and len(model.input_shape) == parts[0].ndim + 1  # a model taking (..., 1) inputs
+        n = len(parts[0])
+        out = np.empty((n, len(self.labels)), dtype=np.float32)
+        for start in range(0, n, batch_size):
+            chunk = [X[start : start + batch_size] for X in parts]
+            scaled = self.transform(tuple(chunk) if several else chunk[0])
+            if several:
+                given = list(scaled)
+            else:
+                given = scaled[..., None] if channel_axis else scaled
+            out[start : start + len(chunk[0])] = np.asarray(model(given, training=False))
         return out
 
 
@@ -297,8 +326,10 @@ def save_bundle(folder, model, config: FeatureConfig, scaler, labels, *, input_k
     ...             extra={"test_uar": 0.61})      # doctest: +SKIP
     """
     folder = Path(folder)
-    if input_kind not in INPUT_KINDS:
-        raise BundleError(folder, f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
+    try:
+        input_parts(input_kind)
+    except ValueError as exc:
+        raise BundleError(folder, str(exc)) from None
     if normalization not in NORMALIZATIONS:
         raise BundleError(folder, f"normalization must be one of {NORMALIZATIONS}, not {normalization!r}")
     if normalization == "speaker" and adapted is not None:
@@ -421,8 +452,10 @@ def _read_info(folder: Path) -> dict:
     version = info.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise BundleError(folder, f"{INFO_FILE} has format version {version!r}; this code reads version {FORMAT_VERSION} (update the course code)", INFO_FILE)
-    if info.get("input_kind") not in INPUT_KINDS:
-        raise BundleError(folder, f"{INFO_FILE} gives input kind {info.get('input_kind')!r}, not one of {INPUT_KINDS}", INFO_FILE)
+    try:
+        input_parts(info.get("input_kind"))
+    except ValueError:
+        raise BundleError(folder, f"{INFO_FILE} gives input kind {info.get('input_kind')!r}, not a known kind (or kinds joined by '+')", INFO_FILE) from None
     if info.get("normalization", "none") not in NORMALIZATIONS:
         raise BundleError(folder, f"{INFO_FILE} gives normalization {info.get('normalization')!r}, not one of {NORMALIZATIONS}", INFO_FILE)
     files = info.get("files")

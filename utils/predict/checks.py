@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..features.config import FeatureConfig
-from ..features.inputs import input_shape
+from ..features.inputs import input_parts, input_shape, input_size
 
 FORMAT = "ser-course-model-bundle"
 """Value of ``bundle.json``'s ``format`` field."""
@@ -109,25 +109,38 @@ def _check_labels(labels) -> list:
 
 
 def _model_shapes(model) -> tuple:
-    """``(input shape without batch, number of outputs)`` of a single-input, single-output model."""
+    """``(input shape without batch, number of outputs)`` of a model with one output.
+
+    A model with several inputs gives a tuple of their shapes (for a compound input kind).
+    """
     inputs = model.input_shape
     outputs = model.output_shape
-    if isinstance(inputs, list) or isinstance(outputs, list):
-        raise ValueError("must have exactly one input and one output")
+    if isinstance(outputs, list):
+        raise ValueError("must have exactly one output")
+    if isinstance(inputs, list):
+        return tuple(tuple(i[1:]) for i in inputs), int(outputs[-1])
     return tuple(inputs[1:]), int(outputs[-1])
+
+
+def _shapes_text(shapes) -> str:
+    """``(batch, 300, 108)``, or ``(batch, 300, 108) and (batch, 429)`` for several inputs."""
+    shapes = tuple(shapes)
+    several = shapes and isinstance(shapes[0], tuple)
+    return " and ".join(f"(batch, {', '.join(map(str, s))})" for s in (shapes if several else (shapes,)))
 
 
 def _consistency_problems(config, input_kind, n_scaler, labels, model_input, n_outputs) -> list:
     """Messages ``(file, problem)`` for every disagreement between the parts of a bundle."""
     problems = []
-    size = input_shape(config, input_kind)[-1]
-    what = {"vector": "features", "frames": "features per frame", "log_frames": "features per frame", "stats": "frame statistics"}[input_kind]
+    size = input_size(config, input_kind)
+    names = {"vector": "features", "frames": "features per frame", "log_frames": "features per frame", "stats": "frame statistics"}
+    what = " + ".join(names[p] for p in input_parts(input_kind))
     if n_scaler != size:
         problems.append((SCALER_FILE, f"{SCALER_FILE} has {n_scaler} values but {CONFIG_FILE} gives {size} {what} (input kind {input_kind!r})"))
     expected = input_shape(config, input_kind)
-    if model_input is not None and tuple(model_input) not in (expected, expected + (1,)):
-        shown = ", ".join(str(d) for d in model_input)
-        problems.append((MODEL_FILE, f"{MODEL_FILE} takes inputs of shape (batch, {shown}) but {CONFIG_FILE} gives {input_kind} inputs of shape (batch, {', '.join(map(str, expected))})"))
+    compound = len(input_parts(input_kind)) > 1
+    if model_input is not None and tuple(model_input) not in ((expected,) if compound else (expected, expected + (1,))):
+        problems.append((MODEL_FILE, f"{MODEL_FILE} takes inputs of shape {_shapes_text(model_input)} but {CONFIG_FILE} gives {input_kind} inputs of shape {_shapes_text(expected)}"))
     if n_outputs is not None and n_outputs != len(labels):
         problems.append((LABELS_FILE, f"{LABELS_FILE} names {len(labels)} classes but {MODEL_FILE} has {n_outputs} outputs"))
     return problems

@@ -290,8 +290,15 @@ def adapted_proba(b: Bundle, inputs, speakers, lengths=None) -> np.ndarray:
     if b.adapted is None:
         raise BundleError(b.folder, "has no speaker-adapted model (adapted/): predict without speakers, or save the bundle with adapted=...")
     a = b.adapted
-    X = speaker_normalize(inputs, np.asarray(speakers, dtype=object), lengths=lengths if a.input_kind in FRAME_KINDS else None)
-    return a.predict_proba(X)
+    who = np.asarray(speakers, dtype=object)
+    given = inputs if len(a.parts) > 1 else (inputs,)
+    normed = tuple(speaker_normalize(X, who, lengths=lengths if kind in FRAME_KINDS else None) for X, kind in zip(given, a.parts))
+    return a.predict_proba(normed if len(a.parts) > 1 else normed[0])
+
+
+def take(inputs, rows):
+    """Rows of model inputs: of an array, or of every array of a compound input's tuple."""
+    return tuple(X[rows] for X in inputs) if isinstance(inputs, tuple) else inputs[rows]
 
 
 def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None, progress: bool = True, batch_size: int = 512, n_jobs: int | None = -1):
@@ -380,7 +387,7 @@ def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None,
         chosen = set(summary.loc[summary["adapted"], "speaker"])
         use = np.asarray([s in chosen for s in row_speakers])
         if use.any():
-            probabilities[use] = adapted_proba(b, adapted_inputs[use], row_speakers[use], fs.rows["n_valid_frames"].to_numpy()[use])
+            probabilities[use] = adapted_proba(b, take(adapted_inputs, use), row_speakers[use], fs.rows["n_valid_frames"].to_numpy()[use])
         results["speaker"] = row_speakers
         results["model"] = np.where(use, ADAPTED, SINGLE_CLIP)
     best = probabilities.argmax(axis=1)

@@ -19,7 +19,7 @@ import pandas as pd
 from ..core.parallel import effective_workers, single_blas_thread
 from ..data.audio import AudioError, audio_info, stream_signal
 from ..features.clip import trim_silence
-from ..features.inputs import INPUT_KINDS, n_valid_frames, signal_inputs
+from ..features.inputs import input_parts, n_valid_frames, signal_inputs
 from .bundle import Bundle, BundleError
 from .clips import ADAPTED, SINGLE_CLIP, adapted_proba, get_bundle, result_row
 
@@ -45,9 +45,8 @@ def _window_features(segment: np.ndarray, starts, length: int, config, input_kin
     ``(features list, rms_db list)``.  With a tuple of kinds (a bundle and its adapted model) each
     window's features are a tuple of the inputs and the number of real frames.
     """
-    kinds = input_kind if isinstance(input_kind, tuple) else (input_kind,)
-    if any(k not in INPUT_KINDS for k in kinds):
-        raise ValueError(f"input_kind must be one of {INPUT_KINDS}, not {input_kind!r}")
+    for kind in input_kind if isinstance(input_kind, tuple) else (input_kind,):
+        input_parts(kind)  # ValueError for an unknown kind
     out, levels = [], []
     with single_blas_thread():
         for s in starts:
@@ -235,6 +234,13 @@ def predict_timeline(
     return table
 
 
+def _stack(inputs: list):
+    """Windows' inputs as one batch (a tuple of batches for a compound input kind)."""
+    if isinstance(inputs[0], tuple):
+        return tuple(np.stack(part) for part in zip(*inputs))
+    return np.stack(inputs)
+
+
 def speech_coverage(starts, ends) -> float:
     """Seconds covered by the union of the intervals ``[start, end)`` (overlaps counted once).
 
@@ -261,9 +267,9 @@ def _adapt_timeline(b: Bundle, table: pd.DataFrame, kept: list) -> None:
                                "adaptation needs: single-clip model")
         return
     index = [i for i, _, _ in kept]
-    X = np.stack([x for _, x, _ in kept])
+    X = _stack([x for _, x, _ in kept])
     lengths = np.asarray([n for _, _, n in kept])
-    probabilities = adapted_proba(b, X, np.zeros(len(X), dtype=int), lengths)
+    probabilities = adapted_proba(b, X, np.zeros(len(index), dtype=int), lengths)
     for i, p in zip(index, probabilities):
         row = result_row(p, b.labels)
         for key, value in row.items():
@@ -284,7 +290,7 @@ def _predict_windows(b: Bundle, runner, buffer, buffer_start, starts, length, sr
     if kept is not None:
         kept += [(first_row + i, features[i][1], features[i][2]) for i in real]
         features = [f[0] if f is not None else None for f in features]
-    probabilities = b.predict_proba(np.stack([features[i] for i in real])) if real else np.zeros((0, len(b.labels)))
+    probabilities = b.predict_proba(_stack([features[i] for i in real])) if real else np.zeros((0, len(b.labels)))
     by_window = dict(zip(real, probabilities))
     rows = []
     for i, s in enumerate(starts):
