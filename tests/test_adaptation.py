@@ -214,3 +214,27 @@ def test_a_joint_model_of_two_input_kinds_is_one_bundle(tmp_path, people, long_r
         save_bundle(tmp_path / "bad", joint_ensemble([conv(1), dense(n_stats, 2)]), CONFIG, scaler(5, 1), LABELS, input_kind=kind)
     with pytest.raises(BundleError, match="inputs of shape"):
         save_bundle(tmp_path / "bad2", joint_ensemble([dense(n_stats, 1), conv(2)]), CONFIG, both, LABELS, input_kind=kind)
+
+
+def test_adaptation_curve_draws_k_clips_per_speaker():
+    from utils.evaluation.adaptation import adaptation_curve, break_even
+
+    rng = np.random.default_rng(0)
+    speakers = np.repeat(["a", "b", "c"], 10)
+    y = np.tile(np.arange(2), 15)
+    offset = {"a": 5.0, "b": -5.0, "c": 0.0}
+    X = (y + np.array([offset[s] for s in speakers]) + 0.1 * rng.standard_normal(30))[:, None]
+    seen = []
+
+    def predict(Xn):  # after per-speaker normalisation the class is the sign
+        seen.append(len(Xn))
+        return np.stack([(Xn[:, 0] < 0), (Xn[:, 0] >= 0)], axis=1).astype(float)
+
+    single = np.full((30, 2), 0.5)
+    single[:, 0] += 0.1  # always class 0: right half of the time
+    curve = adaptation_curve(X, y, speakers, np.full(30, 2.0), predict, single, ks=(2, 4, 10, 20), n_draws=3)
+    assert curve["clips"].tolist() == [2, 4, 10]          # 20 is more than any speaker has
+    assert curve["speech_seconds"].tolist() == [4.0, 8.0, 20.0] and set(seen) == {6, 12, 30}
+    full = curve[curve["clips"] == 10].iloc[0]          # all of each speaker's clips
+    assert full["adapted"] == 1.0 and full["single"] == 0.5 and full["gain"] == 0.5
+    assert break_even(curve) == curve["speech_seconds"].iloc[int(np.argmax(curve["gain"].to_numpy() >= 0))]

@@ -96,3 +96,29 @@ def test_member_groups_and_rotating_validation(corpus):
     assert ensemble.output_shape == (None, 8)
     with pytest.raises(ValueError, match="same clips"):
         train_course_cv(X[:-1], y, table, 8, recipe=recipe)
+
+
+@pytest.mark.slow
+def test_the_joint_recipe_shares_its_groups_and_is_one_bundle(corpus, tmp_path):
+    from utils.features.extract import extract_corpus
+    from utils.features.inputs import feature_set_inputs
+    from utils.learn.labels import LabelEncoder
+    from utils.learn.recipes import CONV, COURSE, train_joint_cv
+    from utils.predict.bundle import load_bundle, save_bundle
+
+    table = load_clips(corpus)
+    fs = extract_corpus(table, COURSE.features, with_frames=True, progress=False, cache_dir=False)
+    frames, stats, lengths = feature_set_inputs(fs, "log_frames"), feature_set_inputs(fs, "stats"), fs.rows["n_valid_frames"].to_numpy()
+    encoder = LabelEncoder().fit(table["label"])
+    y = encoder.transform(table["label"])
+    conv, course = CONV.replace(n_models=2, n_groups=2, max_epochs=1, filters=(4,)), COURSE.replace(n_models=2, n_groups=2, max_epochs=1, hidden=(8,))
+    model, scaler, info = train_joint_cv(frames, lengths, stats, y, table, encoder.n_classes, conv=conv, course=course, seed=0)
+    assert info["input_kind"] == "log_frames+stats" and info["conv"]["groups"] == info["course"]["groups"] == info["groups"]
+    assert len(scaler["mean"]) == frames.shape[-1] + stats.shape[-1]
+    np.testing.assert_allclose(info["oof_proba"].sum(axis=1), 1, atol=1e-4)
+    folder = save_bundle(tmp_path / "joint", model, COURSE.features, scaler, encoder, input_kind=info["input_kind"])
+    b = load_bundle(folder)
+    n = frames.shape[-1]
+    mean, scale = np.asarray(scaler["mean"]), np.asarray(scaler["scale"])
+    scaled = [((frames - mean[:n]) / scale[:n]).astype("float32"), ((stats - mean[n:]) / scale[n:]).astype("float32")]
+    np.testing.assert_allclose(b.predict_proba((frames, stats)), model.predict(scaled, verbose=0), atol=1e-5)

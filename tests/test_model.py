@@ -136,3 +136,39 @@ def test_mixup_training_blends_rows_and_labels_and_is_reproducible():
         train(stats_mlp(6, 3, hidden=(8,)), X[:30], y[:30], X[30:], y[30:], epochs=1, mixup=0.2)
     with pytest.raises(ValueError, match="mixup"):
         train(stats_mlp(6, 3, hidden=(8,)), X[:30], y[:30], X[30:], y[30:], epochs=1, mixup=-1.0)
+
+
+def test_course_conv1d_layers_masking_and_pooling():
+    from utils.learn.networks import MaskedMeanStd, SpecAugment, course_conv1d
+
+    model = course_conv1d(60, 7, 4, filters=(8, 16), seed=0)
+    assert model.input_shape == (None, 60, 7) and model.output_shape == (None, 4)
+    assert [c.filters for c in model.layers if isinstance(c, keras.layers.Conv1D)] == [8, 16]
+    assert any(isinstance(layer, SpecAugment) for layer in model.layers) and any(isinstance(layer, MaskedMeanStd) for layer in model.layers)
+    x = np.random.default_rng(0).standard_normal((3, 60, 7)).astype("float32")
+    x[0, 40:] = 0.0
+    p = np.asarray(model(x, training=False))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), p)  # prediction is deterministic
+    assert not np.allclose(np.asarray(model(x, training=True)), p)      # noise and masking act in training only
+    with pytest.raises(ValueError, match="spec_augment"):
+        course_conv1d(60, 7, 4, spec_augment=(1, 2))
+
+
+def test_masked_mean_std_and_spec_augment():
+    from utils.learn.networks import MaskedMeanStd, SpecAugment
+
+    x = np.random.default_rng(2).standard_normal((2, 12, 3)).astype("float32")
+    mask = np.ones((2, 12, 1), "float32")
+    mask[0, 5:] = 0
+    out = np.asarray(MaskedMeanStd()([x, mask]))
+    np.testing.assert_allclose(out[0, :3], x[0, :5].mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(out[0, 3:], np.sqrt(x[0, :5].var(axis=0) + 1e-6), rtol=1e-4)
+    layer = SpecAugment(time_width=4, feature_width=1, n_time=1, n_feature=1, seed=3)
+    ones = np.ones((50, 12, 3), "float32")
+    assert np.array_equal(np.asarray(layer(ones, training=False)), ones)  # nothing at prediction time
+    masked = np.asarray(layer(ones, training=True))
+    zero_frames = (masked == 0).all(axis=2).sum(axis=1)
+    zero_features = (masked == 0).all(axis=1).sum(axis=1)
+    assert zero_frames.max() <= 4 and zero_features.max() <= 1 and (masked == 0).any()
+    assert set(np.unique(masked)) <= {0.0, 1.0}

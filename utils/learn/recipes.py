@@ -219,6 +219,16 @@ COURSE = CourseRecipe()
 CONV = ConvRecipe()
 """The course's Conv1D recipe, with the settings chosen on validation speakers."""
 
+MIN_SPEECH_SECONDS = 15.0
+"""Seconds of speech a speaker needs before a bundle's speaker-adapted model is used for them.
+
+Measured on the validation speakers of two RAVDESS folds (``benchmarks/adaptation_speech.py``;
+``benchmarks/results/adaptation_speech.csv``): with the statistics of fewer clips, adaptation is
+*less* accurate than single clips (2 clips, 3.6 s: 37.6% against 53.6%); it breaks even at about
+6 clips, 10.7 s (58.0% against 55.1%), and gains at least 3 points from 8 clips, 14.7 s (59.3%
+against 54.7%), rounded up here.  With all 60 clips of an actor (109 s) it reaches 66.1%.
+"""
+
 
 # --------------------------------------------------------------------------------------------
 # Training the course recipe
@@ -461,6 +471,17 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, recipe: 
     return _rotate(apply_scaler(scaler, X), y, table, n_classes, recipe, seed, scaler, member, "course_ensemble")
 
 
+def _release_functions(model) -> None:
+    """Drop a trained member's compiled training, evaluation and prediction functions.
+
+    Each holds a traced TensorFlow graph (about 15 MB for a Conv1D); an ensemble of many members
+    would otherwise keep them all.  Keras rebuilds a function when it is needed again.
+    """
+    for name in ("train_function", "test_function", "predict_function"):
+        if hasattr(model, name):
+            setattr(model, name, None)
+
+
 def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scaler, member, name: str):
     """Rotating validation (see :func:`train_course_cv`) of scaled inputs ``Xs``, whatever the network.
 
@@ -484,6 +505,7 @@ def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scale
         model, n, sec = member(Xs[~held], y[~held], Xs[held], y[held], seed + m)
         oof[held] += model.predict(Xs[held], verbose=0, batch_size=256)
         votes[held] += 1
+        _release_functions(model)
         members.append(model)
         epochs.append(n)
         seconds += sec
