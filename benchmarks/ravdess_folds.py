@@ -1,10 +1,14 @@
-"""Speaker-independent RAVDESS benchmark: the seed recipe against the course recipe on EmoBox's folds.
+"""Speaker-independent RAVDESS benchmark: the seed recipe, the course's networks and the field's baselines on EmoBox's folds.
 
 Usage::
 
     python benchmarks/ravdess_folds.py data/ravdess
     python benchmarks/ravdess_folds.py data/ravdess --recipes seed,course,course+spk-norm --out results.csv
     python benchmarks/ravdess_folds.py /tmp/demo/RAVDESS-demo-synthetic --quick
+
+Recipes (all by default): seed, course, conv, ensemble (conv and course averaged), and the
+openSMILE baselines egemaps and compare (they need ``pip install -r requirements-baselines.txt``),
+each also with ``+spk-norm`` (per-speaker normalisation) except seed.
 
 Six folds, each holding out four actors (EmoBox's RAVDESS folds; on a corpus lacking some
 actors, each fold keeps the actors present and empty folds are dropped; ``--folds auto`` uses
@@ -23,14 +27,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+from utils.evaluation.benchmark import RECIPES
 
 
 def main(argv=None) -> int:
     """Parse the arguments, run the benchmark, print the table; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", help="RAVDESS folder (e.g. data/ravdess or the demo's RAVDESS-demo-synthetic)")
-    parser.add_argument("--recipes", default="seed,course,course+spk-norm",
-                        help="comma-separated recipes among seed, course, course+spk-norm (default: all three)")
+    parser.add_argument("--recipes", default=",".join(RECIPES), help=f"comma-separated recipes among {', '.join(RECIPES)} (default: all)")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every epoch count by F (default 1)")
     parser.add_argument("--folds", choices=("emobox", "auto"), default="emobox", help="EmoBox's fixed folds (default) or speaker k-fold")
     parser.add_argument("--quick", action="store_true", help="smoke test: epochs x0.1, first 2 folds, 2 networks per ensemble")

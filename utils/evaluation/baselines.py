@@ -48,9 +48,9 @@ LOGREG_C = 0.1
 """Inverse regularisation strength of the logistic regression (fixed, not tuned)."""
 
 
-def _smile(name: str, n_jobs: int):
+def _check_installed(name: str) -> None:
     try:
-        import opensmile
+        import opensmile  # noqa: F401
     except ImportError:
         raise ImportError(
             f"the openSMILE baselines need the 'opensmile' package: pip install opensmile=={OPENSMILE_VERSION} "
@@ -58,11 +58,32 @@ def _smile(name: str, n_jobs: int):
         ) from None
     if name not in OPENSMILE_SETS:
         raise ValueError(f"unknown openSMILE set {name!r}; known: {sorted(OPENSMILE_SETS)}")
-    return opensmile.Smile(
-        feature_set=getattr(opensmile.FeatureSet, OPENSMILE_SETS[name]),
-        feature_level=opensmile.FeatureLevel.Functionals,
-        num_workers=max(1, n_jobs), multiprocessing=n_jobs > 1,
-    )
+
+
+def _functionals_of(paths: list, name: str):
+    """openSMILE's table for ``paths``, computed in this (worker) process."""
+    import opensmile
+
+    smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, OPENSMILE_SETS[name]), feature_level=opensmile.FeatureLevel.Functionals)
+    return smile.process_files(paths)
+
+
+def _extract(paths: list, name: str, n_jobs: int):
+    """openSMILE's table for ``paths`` from fresh *spawned* worker processes.
+
+    openSMILE's native library aborts the process when TensorFlow is loaded in it (as it is once a
+    network has been trained), and a forked worker inherits TensorFlow; spawned workers start
+    clean.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import pandas as pd
+
+    n = max(1, min(int(n_jobs), len(paths)))
+    chunks = [list(c) for c in np.array_split(np.asarray(paths, dtype=object), n) if len(c)]
+    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pd.concat(list(pool.map(_functionals_of, chunks, [name] * len(chunks))))
 
 
 def _cache_key(paths, name: str) -> str:
@@ -89,7 +110,7 @@ def opensmile_functionals(paths, name: str, *, cache_dir=None, n_jobs: int = 1) 
         Folder for a cache file ``opensmile-<name>-<key>.npy``, reused while the files, the set
         and the package version are unchanged.
     n_jobs : int
-        openSMILE's worker processes.
+        Worker processes (always at least one, started fresh: see :func:`_extract`).
 
     Returns
     -------
@@ -104,13 +125,13 @@ def opensmile_functionals(paths, name: str, *, cache_dir=None, n_jobs: int = 1) 
         A file gives no or non-finite functionals (the message names it).
     """
     paths = [str(p) for p in paths]
-    smile = _smile(name, n_jobs)
+    _check_installed(name)
     cache = None
     if cache_dir is not None:
         cache = Path(cache_dir) / f"opensmile-{name}-{_cache_key(paths, name)}.npy"
         if cache.is_file():
             return np.load(cache)
-    table = smile.process_files(paths)
+    table = _extract(paths, name, n_jobs)
     files = table.index.get_level_values("file").astype(str)
     if len(table) != len(paths) or list(files) != paths:
         missing = sorted(set(paths) - set(files))[:3]

@@ -8,7 +8,6 @@ fold's training speakers and predict its test speakers, returning a :class:`Fold
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -226,7 +225,7 @@ def prepare_data(table: pd.DataFrame, recipes=("seed", "course", "conv"), *, cac
     for name in OPENSMILE_SETS:
         if name in needs:
             start = time.perf_counter()
-            data.opensmile[name] = opensmile_functionals(table["path"].astype(str).tolist(), name, cache_dir=cache_dir, n_jobs=max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1)))
+            data.opensmile[name] = opensmile_functionals(table["path"].astype(str).tolist(), name, cache_dir=cache_dir, n_jobs=2 if n_jobs != 1 else 1)
             data.seconds[name] = time.perf_counter() - start
     return data
 
