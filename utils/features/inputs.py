@@ -82,6 +82,17 @@ def _block_statistics(block: str, a: np.ndarray, config: FeatureConfig) -> list:
     return [a.mean(0), a.std(0)]
 
 
+def _checked_sequences(frames, lengths, config: FeatureConfig) -> tuple:
+    """``(frames float32, lengths int)``, or ValueError if they do not fit ``config``."""
+    frames = np.asarray(frames, dtype=np.float32)
+    lengths = np.asarray(lengths, dtype=int)
+    if frames.ndim != 3 or frames.shape[1:] != config.frame_shape:
+        raise ValueError(f"frames must have shape (n, {config.n_frames}, {config.n_frame_features}), not {frames.shape}")
+    if lengths.shape != (len(frames),) or (len(lengths) and (lengths.min() < 1 or lengths.max() > config.n_frames)):
+        raise ValueError(f"lengths must give 1..{config.n_frames} valid frames for each of the {len(frames)} sequences")
+    return frames, lengths
+
+
 def frame_statistics(frames, lengths, config: FeatureConfig) -> np.ndarray:
     """Pooled statistics of frame sequences (input kind ``"stats"``), columns :func:`statistics_names`.
 
@@ -111,12 +122,7 @@ def frame_statistics(frames, lengths, config: FeatureConfig) -> np.ndarray:
     >>> frame_statistics(clip_frames(y, config)[None], [50], config).shape
     (1, 301)
     """
-    frames = np.asarray(frames, dtype=np.float32)
-    lengths = np.asarray(lengths, dtype=int)
-    if frames.ndim != 3 or frames.shape[1:] != config.frame_shape:
-        raise ValueError(f"frames must have shape (n, {config.n_frames}, {config.n_frame_features}), not {frames.shape}")
-    if lengths.shape != (len(frames),) or (len(lengths) and (lengths.min() < 1 or lengths.max() > config.n_frames)):
-        raise ValueError(f"lengths must give 1..{config.n_frames} valid frames for each of the {len(frames)} sequences")
+    frames, lengths = _checked_sequences(frames, lengths, config)
     offsets = _block_offsets(config)
     out = np.zeros((len(frames), len(statistics_names(config))), dtype=np.float32)
     for i, (seq, n) in enumerate(zip(frames, lengths)):
@@ -169,12 +175,7 @@ def log_frames(frames, lengths, config: FeatureConfig) -> np.ndarray:
     >>> log_frames(np.array([[[1.0, 2.0], [3.0, 6.0], [0.0, 0.0], [0.0, 0.0]]]), [2], config)[0].tolist()
     [[-1.0, -2.0], [1.0, 2.0], [0.0, 0.0], [0.0, 0.0]]
     """
-    frames = np.asarray(frames, dtype=np.float32)
-    lengths = np.asarray(lengths, dtype=int)
-    if frames.ndim != 3 or frames.shape[1:] != config.frame_shape:
-        raise ValueError(f"frames must have shape (n, {config.n_frames}, {config.n_frame_features}), not {frames.shape}")
-    if lengths.shape != (len(frames),) or (len(lengths) and (lengths.min() < 1 or lengths.max() > config.n_frames)):
-        raise ValueError(f"lengths must give 1..{config.n_frames} valid frames for each of the {len(frames)} sequences")
+    frames, lengths = _checked_sequences(frames, lengths, config)
     out = frames.copy()
     offsets = _block_offsets(config)
     if "mel" in offsets:
