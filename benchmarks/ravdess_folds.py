@@ -42,6 +42,7 @@ def main(argv=None) -> int:
     parser.add_argument("--recipes", default=",".join(RECIPES), help=f"comma-separated recipes among {', '.join(RECIPES)} (default: all)")
     parser.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every epoch count by F (default 1)")
     parser.add_argument("--folds", choices=("emobox", "auto"), default="emobox", help="EmoBox's fixed folds (default) or speaker k-fold")
+    parser.add_argument("--only-folds", default=None, help="comma-separated fold numbers to run (e.g. 4,5,6), to finish a run in parts")
     parser.add_argument("--quick", action="store_true", help="smoke test: epochs x0.1, first 2 folds, 2 networks per ensemble")
     parser.add_argument("--seed", type=int, default=0, help="seed of the validation groups and the models (default 0)")
     parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: a temporary folder)")
@@ -54,7 +55,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     results = run_benchmark(
         args.corpus, recipes, folds=args.folds, epochs_scale=args.epochs_scale, quick=args.quick,
-        cache_dir=args.cache_dir, seed=args.seed, log=lambda line: print(line, flush=True),
+        cache_dir=args.cache_dir, seed=args.seed,
+        only_folds=[int(f) for f in args.only_folds.split(",")] if args.only_folds else None, log=lambda line: print(line, flush=True),
     )
     print()
     print(format_table(results))

@@ -30,6 +30,19 @@ def test_emobox_folds_keep_present_actors_and_validation_comes_from_training(cor
     assert sorted(a for f in auto for a in f["test"]) == sorted(present)
 
 
+def test_only_folds_must_name_folds_of_the_run(corpus):
+    with pytest.raises(ValueError, match=r"fold\(s\) \[9\] not among the folds"):
+        run_benchmark(corpus, ["seed"], only_folds=[9])
+
+
+@pytest.mark.slow
+def test_a_run_in_parts_keeps_its_fold_numbers(corpus):
+    part = run_benchmark(corpus, ["seed"], quick=True, only_folds=[2], seed=0)
+    assert part["fold"].tolist() == [2] and [f["fold"] for f in part.attrs["folds"]] == [2]
+    whole = benchmark_folds(load_clips(corpus), "emobox")
+    assert part["test_actors"].iloc[0] == " ".join(map(str, whole[1]["test"]))
+
+
 @pytest.mark.slow
 def test_quick_benchmark_table_shape_and_no_leak(corpus):
     results = run_benchmark(corpus, RECIPES, quick=True, seed=0)

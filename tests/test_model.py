@@ -172,3 +172,63 @@ def test_masked_mean_std_and_spec_augment():
     zero_features = (masked == 0).all(axis=1).sum(axis=1)
     assert zero_frames.max() <= 4 and zero_features.max() <= 1 and (masked == 0).any()
     assert set(np.unique(masked)) <= {0.0, 1.0}
+
+
+def test_corpus_weights_give_every_corpus_the_same_total():
+    from utils.learn.training import corpus_weights
+
+    corpus = np.array(["cremad"] * 15 + ["ravdess"] * 3 + ["emodb"] * 2)
+    w = corpus_weights(corpus)
+    totals = {c: w[corpus == c].sum() for c in np.unique(corpus)}
+    np.testing.assert_allclose(list(totals.values()), len(corpus) / 3)
+    np.testing.assert_allclose(w.mean(), 1.0)
+    np.testing.assert_array_equal(corpus_weights(["ravdess"] * 4), np.ones(4))
+    with pytest.raises(ValueError, match="corpus"):
+        corpus_weights([])
+
+
+def test_mixup_batches_blend_the_weights_as_the_labels():
+    from utils.learn.training import MixupBatches
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 3)).astype("float32")
+    y = np.arange(12) % 2
+    w = np.where(y == 0, 1.0, 3.0)
+    eye = np.eye(2, dtype="float32")
+    x_plain, t_plain = MixupBatches(X, eye[y], batch_size=6, alpha=0.4, seed=2)[0]
+    x, t, bw = MixupBatches(X, eye[y], batch_size=6, alpha=0.4, seed=2, weights=w)[0]
+    np.testing.assert_array_equal(x, x_plain)          # the weights do not change the draws
+    np.testing.assert_array_equal(t, t_plain)
+    np.testing.assert_allclose(bw, t[:, 0] * 1.0 + t[:, 1] * 3.0, rtol=1e-6)   # blended as the one-hot labels
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mixup", [0.0, 0.2])
+def test_sample_weights_decide_what_the_network_learns(mixup):
+    """Rows of weight 0 teach nothing: with contradicting copies weighted 0, the clean rule is learned."""
+    from utils.learn.networks import stats_mlp
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 2)).astype("float32")
+    y = (X[:, 0] > 0).astype(int)
+    X_tr, y_tr = np.concatenate([X, X]), np.concatenate([y, 1 - y])       # every row twice, once with the wrong label
+    w = np.concatenate([np.ones(400), np.zeros(400)])
+    X_va = rng.standard_normal((100, 2)).astype("float32")
+    y_va = (X_va[:, 0] > 0).astype(int)
+    set_determinism(0)
+    model = stats_mlp(2, 2, hidden=(16,), dropout=0.0, input_noise=0.0)
+    train(model, X_tr, y_tr, X_va, y_va, epochs=30, patience=30, class_weight=False, mixup=mixup, seed=0, sample_weight=w)
+    assert (model.predict(X_va, verbose=0).argmax(axis=1) == y_va).mean() > 0.9
+    with pytest.raises(ValueError, match="sample_weight"):
+        train(model, X_tr, y_tr, X_va, y_va, epochs=1, class_weight=False, sample_weight=w[:10])
+
+
+def test_rotating_validation_needs_one_weight_per_clip():
+    import pandas as pd
+
+    from utils.learn.recipes import train_course_cv
+
+    table = pd.DataFrame({"corpus": "ravdess", "actor": [1, 1, 2, 2, 3, 3], "gender": "female"})
+    X, y = np.zeros((6, 4)), np.array([0, 1, 0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"sample_weight must hold one weight per clip \(6\)"):
+        train_course_cv(X, y, table, 2, sample_weight=np.ones(5))

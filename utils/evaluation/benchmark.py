@@ -105,6 +105,7 @@ def run_benchmark(
     quick: bool = False,
     cache_dir=None,
     seed: int = 0,
+    only_folds=None,
     log=None,
 ) -> pd.DataFrame:
     """Run every recipe on every fold and return one row per (recipe, fold).
@@ -125,6 +126,9 @@ def run_benchmark(
         Feature cache; default a temporary folder removed afterwards.
     seed : int
         Seed of the validation groups (:func:`member_groups`) and of the models.
+    only_folds : sequence of int, optional
+        Run these folds only (1-based numbers of ``folds``), e.g. to finish a run in parts;
+        the rows keep their fold numbers, so parts concatenate into the whole run.
     log : callable, optional
         Called with a progress line after each fold.
 
@@ -158,6 +162,12 @@ def run_benchmark(
     fold_list = benchmark_folds(table, folds, seed=seed)
     if quick:
         fold_list = fold_list[: QUICK["n_folds"]]
+    if only_folds is not None:
+        known = [f["fold"] for f in fold_list]
+        missing = sorted(set(only_folds) - set(known))
+        if missing or not only_folds:
+            raise ValueError(f"only_folds {sorted(only_folds)}: fold(s) {missing or 'none'} not among the folds {known}")
+        fold_list = [f for f in fold_list if f["fold"] in set(only_folds)]
     with tempfile.TemporaryDirectory(prefix="ser-benchmark-") as tmp:
         data = prepare_data(table, recipes, cache_dir=cache_dir or tmp)
     labels = data.encoder.classes_

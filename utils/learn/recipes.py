@@ -296,7 +296,7 @@ def train_course_model(X_train_stats, y_train, X_val_stats, y_val, n_classes: in
     return ensemble_model(members, name="course_ensemble"), scaler, info
 
 
-def _train_member(X_tr, y_tr, X_va, y_va, n_classes: int, recipe: CourseRecipe, seed: int):
+def _train_member(X_tr, y_tr, X_va, y_va, n_classes: int, recipe: CourseRecipe, seed: int, w_tr=None, w_va=None):
     """One :func:`utils.learn.networks.stats_mlp` of the course recipe, early-stopped on ``X_va``.
 
     Returns the model, the epochs it ran and its training seconds.
@@ -310,7 +310,7 @@ def _train_member(X_tr, y_tr, X_va, y_va, n_classes: int, recipe: CourseRecipe, 
     start = time.perf_counter()
     _, n = train(
         model, X_tr, y_tr, X_va, y_va, epochs=max_epochs, batch_size=recipe.batch_size, class_weight=recipe.class_weight,
-        patience=min(recipe.patience, max_epochs), seed=seed, mixup=recipe.mixup,
+        patience=min(recipe.patience, max_epochs), seed=seed, mixup=recipe.mixup, sample_weight=w_tr, val_sample_weight=w_va,
     )
     return model, int(n), time.perf_counter() - start
 
@@ -325,7 +325,7 @@ def _info(recipe: CourseRecipe, epochs: list, seconds: float, seed: int) -> dict
     }
 
 
-def _train_conv_member(X_tr, y_tr, X_va, y_va, n_classes: int, recipe: ConvRecipe, seed: int):
+def _train_conv_member(X_tr, y_tr, X_va, y_va, n_classes: int, recipe: ConvRecipe, seed: int, w_tr=None, w_va=None):
     """One :func:`utils.learn.networks.course_conv1d` of the Conv1D recipe, early-stopped on ``X_va``."""
     from .networks import course_conv1d
     from .training import set_determinism, train
@@ -338,12 +338,12 @@ def _train_conv_member(X_tr, y_tr, X_va, y_va, n_classes: int, recipe: ConvRecip
     start = time.perf_counter()
     _, n = train(
         model, X_tr, y_tr, X_va, y_va, epochs=int(recipe.max_epochs), batch_size=recipe.batch_size, class_weight=False,
-        patience=min(recipe.patience, recipe.max_epochs), seed=seed, mixup=recipe.mixup,
+        patience=min(recipe.patience, recipe.max_epochs), seed=seed, mixup=recipe.mixup, sample_weight=w_tr, val_sample_weight=w_va,
     )
     return model, int(n), time.perf_counter() - start
 
 
-def train_conv_cv(X_frames, lengths, y, table: pd.DataFrame, n_classes: int, *, recipe: ConvRecipe = CONV, seed: int = 0):
+def train_conv_cv(X_frames, lengths, y, table: pd.DataFrame, n_classes: int, *, recipe: ConvRecipe = CONV, seed: int = 0, sample_weight=None):
     """Train the Conv1D recipe's ensemble on all training speakers, with rotating validation.
 
     As :func:`train_course_cv`, for frame sequences: a scaler fitted on the real frames of all the
@@ -364,6 +364,8 @@ def train_conv_cv(X_frames, lengths, y, table: pd.DataFrame, n_classes: int, *, 
     n_classes : int
     recipe : ConvRecipe
     seed : int
+    sample_weight : array of float, optional
+        As in :func:`train_course_cv`.
 
     Returns
     -------
@@ -375,10 +377,10 @@ def train_conv_cv(X_frames, lengths, y, table: pd.DataFrame, n_classes: int, *, 
         raise ValueError(f"X_frames must be 3-D (clips x frames x features), not {X.shape}")
     scaler = fit_scaler(X, lengths=lengths)
 
-    def member(X_tr, y_tr, X_va, y_va, member_seed):
-        return _train_conv_member(X_tr, y_tr, X_va, y_va, n_classes, recipe, member_seed)
+    def member(X_tr, y_tr, X_va, y_va, member_seed, w_tr, w_va):
+        return _train_conv_member(X_tr, y_tr, X_va, y_va, n_classes, recipe, member_seed, w_tr, w_va)
 
-    return _rotate(apply_scaler(scaler, X), y, table, n_classes, recipe, seed, scaler, member, "conv_ensemble")
+    return _rotate(apply_scaler(scaler, X), y, table, n_classes, recipe, seed, scaler, member, "conv_ensemble", sample_weight)
 
 
 def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
@@ -414,7 +416,7 @@ def member_groups(table: pd.DataFrame, n_groups: int, *, seed: int = 0) -> list:
     return [np.asarray(split) == "test" for split in speaker_kfold(table, k=min(n_groups, n_speakers), seed=seed)]
 
 
-def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, recipe: CourseRecipe = COURSE, seed: int = 0):
+def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, recipe: CourseRecipe = COURSE, seed: int = 0, sample_weight=None):
     """Train the course recipe's ensemble on *all* training speakers, with rotating validation.
 
     The training speakers are dealt into ``recipe.n_groups`` groups (:func:`member_groups`;
@@ -444,6 +446,10 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, recipe: 
         The recipe (default :data:`COURSE`; ``COURSE.replace(...)`` for a variant).
     seed : int
         Seed of the groups; member ``m`` is seeded with ``seed + m``.
+    sample_weight : array of float, optional
+        One weight per clip, e.g. :func:`utils.learn.training.corpus_weights` of ``table["corpus"]``
+        when training on two corpora; it weights each member's training loss and the validation
+        loss that stops it.  The scaler is not weighted.
 
     Returns
     -------
@@ -465,10 +471,10 @@ def train_course_cv(X_stats, y, table: pd.DataFrame, n_classes: int, *, recipe: 
         raise ValueError(f"X_stats must be 2-D (clips x statistics), not {X.shape}")
     scaler = fit_scaler(X)
 
-    def member(X_tr, y_tr, X_va, y_va, member_seed):
-        return _train_member(X_tr, y_tr, X_va, y_va, n_classes, recipe, member_seed)
+    def member(X_tr, y_tr, X_va, y_va, member_seed, w_tr, w_va):
+        return _train_member(X_tr, y_tr, X_va, y_va, n_classes, recipe, member_seed, w_tr, w_va)
 
-    return _rotate(apply_scaler(scaler, X), y, table, n_classes, recipe, seed, scaler, member, "course_ensemble")
+    return _rotate(apply_scaler(scaler, X), y, table, n_classes, recipe, seed, scaler, member, "course_ensemble", sample_weight)
 
 
 def _release_functions(model) -> None:
@@ -482,17 +488,20 @@ def _release_functions(model) -> None:
             setattr(model, name, None)
 
 
-def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scaler, member, name: str):
+def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scaler, member, name: str, sample_weight=None):
     """Rotating validation (see :func:`train_course_cv`) of scaled inputs ``Xs``, whatever the network.
 
-    ``member(X_tr, y_tr, X_va, y_va, seed)`` trains one network and returns ``(model, epochs,
-    seconds)``.  Returns the ensemble, the scaler and the info dict of :func:`train_course_cv`.
+    ``member(X_tr, y_tr, X_va, y_va, seed, w_tr, w_va)`` trains one network (weights None when
+    ``sample_weight`` is) and returns ``(model, epochs, seconds)``.  Returns the ensemble, the scaler and the info dict of :func:`train_course_cv`.
     """
     from .networks import ensemble_model
 
     y = np.asarray(y)
     if len(Xs) != len(y) or len(Xs) != len(table):
         raise ValueError(f"inputs ({len(Xs)} rows), y ({len(y)},) and table ({len(table)} rows) must describe the same clips")
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32)
+    if w is not None and w.shape != y.shape:
+        raise ValueError(f"sample_weight must hold one weight per clip ({len(y)}), not shape {w.shape}")
     n_models = int(recipe.n_models)
     if n_models < 2:
         raise ValueError(f"rotating validation needs at least 2 members, not n_models={n_models}")
@@ -502,7 +511,8 @@ def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scale
     members, epochs, seconds = [], [], 0.0
     for m in range(n_models):
         held = groups[m % len(groups)]
-        model, n, sec = member(Xs[~held], y[~held], Xs[held], y[held], seed + m)
+        w_tr, w_va = (None, None) if w is None else (w[~held], w[held])
+        model, n, sec = member(Xs[~held], y[~held], Xs[held], y[held], seed + m, w_tr, w_va)
         oof[held] += model.predict(Xs[held], verbose=0, batch_size=256)
         votes[held] += 1
         _release_functions(model)
@@ -517,7 +527,9 @@ def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scale
     return ensemble_model(members, name=name), scaler, info
 
 
-def train_joint_cv(X_frames, lengths, X_stats, y, table: pd.DataFrame, n_classes: int, *, conv: ConvRecipe = CONV, course: CourseRecipe = COURSE, seed: int = 0):
+def train_joint_cv(
+    X_frames, lengths, X_stats, y, table: pd.DataFrame, n_classes: int, *, conv: ConvRecipe = CONV, course: CourseRecipe = COURSE, seed: int = 0, sample_weight=None,
+):
     """The Conv1D recipe and the course recipe, each with rotating validation, averaged into one model.
 
     :func:`train_conv_cv` on the frame sequences and :func:`train_course_cv` on the statistics of
@@ -525,7 +537,7 @@ def train_joint_cv(X_frames, lengths, X_stats, y, table: pd.DataFrame, n_classes
     :func:`utils.learn.networks.joint_ensemble` averages their probabilities.  The joint model's
     inputs are ``[frames, statistics]`` (compound input kind ``conv.input_kind + "+" +
     course.input_kind``) and its scaler the two scalers' values one after the other, as a model
-    bundle stores them.
+    bundle stores them.  ``sample_weight`` (e.g. corpus-balanced weights) goes to both.
 
     Returns
     -------
@@ -539,8 +551,8 @@ def train_joint_cv(X_frames, lengths, X_stats, y, table: pd.DataFrame, n_classes
     """
     from .networks import joint_ensemble
 
-    conv_model, conv_scaler, conv_info = train_conv_cv(X_frames, lengths, y, table, n_classes, recipe=conv, seed=seed)
-    course_model, course_scaler, course_info = train_course_cv(X_stats, y, table, n_classes, recipe=course, seed=seed)
+    conv_model, conv_scaler, conv_info = train_conv_cv(X_frames, lengths, y, table, n_classes, recipe=conv, seed=seed, sample_weight=sample_weight)
+    course_model, course_scaler, course_info = train_course_cv(X_stats, y, table, n_classes, recipe=course, seed=seed, sample_weight=sample_weight)
     if conv_info["groups"] != course_info["groups"]:
         raise AssertionError("the two ensembles must hold out the same validation groups")
     scaler = {

@@ -105,6 +105,44 @@ def class_weights(y, n_classes: int) -> dict:
     return {c: float(weights[c] * scale) if c in weights else 1.0 for c in range(n_classes)}
 
 
+def corpus_weights(corpus) -> np.ndarray:
+    """Per-row weights under which every corpus weighs the same in total, ``n / (n_corpora * n_corpus)``.
+
+    Trained on two corpora of different sizes, a network would otherwise learn mostly the larger
+    one (CREMA-D has five times RAVDESS's clips).  Rows of one corpus weigh the same; the weights
+    average 1, so the loss keeps its scale, and with one corpus they are all 1.
+
+    Parameters
+    ----------
+    corpus : array of str
+        The corpus of each training row (e.g. ``table["corpus"]``).
+
+    Returns
+    -------
+    np.ndarray of float
+
+    Examples
+    --------
+    >>> corpus_weights(["ravdess", "cremad", "cremad", "cremad"]).tolist()
+    [2.0, 0.6666666666666666, 0.6666666666666666, 0.6666666666666666]
+    """
+    corpus = np.asarray(corpus).astype(str)
+    if corpus.ndim != 1 or not corpus.size:
+        raise ValueError(f"corpus must be a non-empty 1-D array of corpus names, not shape {corpus.shape}")
+    names, index, counts = np.unique(corpus, return_inverse=True, return_counts=True)
+    return len(corpus) / (len(names) * counts[index])
+
+
+def _check_weights(weights, n_rows: int, name: str):
+    """``weights`` as a float32 array of ``n_rows`` positive finite values, or None."""
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=np.float32)
+    if w.shape != (n_rows,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+        raise ValueError(f"{name} must hold one finite, non-negative weight per row ({n_rows}), not shape {w.shape}")
+    return w
+
+
 def model_input(model: keras.Model, X) -> np.ndarray:
     """``X`` as float32 in the model's input shape (adds or drops a trailing axis of size 1).
 
@@ -129,7 +167,8 @@ class MixupBatches(keras.utils.PyDataset):
 
     Every epoch the rows are shuffled; in each batch, row ``i`` is blended with row ``p(i)`` of a
     random permutation ``p`` of the batch: ``lam * x_i + (1 - lam) * x_p(i)`` and the same for the
-    one-hot labels, ``lam ~ Beta(alpha, alpha)`` per row.  Seeded, so runs repeat.
+    one-hot labels, ``lam ~ Beta(alpha, alpha)`` per row.  Seeded, so runs repeat.  With
+    ``weights`` (one per row), each batch also carries the blended rows' weights, blended alike.
 
     Examples
     --------
@@ -140,9 +179,10 @@ class MixupBatches(keras.utils.PyDataset):
     (2, (2, 4), True)
     """
 
-    def __init__(self, X, targets, *, batch_size: int = 32, alpha: float = 0.2, seed: int = 0):
+    def __init__(self, X, targets, *, batch_size: int = 32, alpha: float = 0.2, seed: int = 0, weights=None):
         super().__init__()
         self.X, self.targets = np.asarray(X, dtype=np.float32), np.asarray(targets, dtype=np.float32)
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
         self.batch_size, self.alpha = int(batch_size), float(alpha)
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(self.X))
@@ -156,7 +196,11 @@ class MixupBatches(keras.utils.PyDataset):
         lam = self.rng.beta(self.alpha, self.alpha, size=(len(rows),) + (1,) * (x.ndim - 1)).astype(np.float32)
         partner = self.rng.permutation(len(rows))
         lam_t = lam.reshape(len(rows), 1)
-        return lam * x + (1 - lam) * x[partner], lam_t * t + (1 - lam_t) * t[partner]
+        blend = lam * x + (1 - lam) * x[partner], lam_t * t + (1 - lam_t) * t[partner]
+        if self.weights is None:
+            return blend
+        w = self.weights[rows]
+        return blend + (lam_t[:, 0] * w + (1 - lam_t[:, 0]) * w[partner],)
 
     def on_epoch_end(self):
         self.order = self.rng.permutation(len(self.X))
@@ -176,6 +220,8 @@ def train(
     seed: int = 42,
     verbose: int = 0,
     mixup: float = 0.0,
+    sample_weight=None,
+    val_sample_weight=None,
 ):
     """Fit ``model`` with early stopping and learning-rate reduction on the validation loss.
 
@@ -213,6 +259,10 @@ def train(
         the clips instead of the clips alone, which smooths its decision boundaries; 0.2 is a
         common value.  The model is recompiled with categorical cross-entropy (same optimizer and
         learning rate); validation rows are not blended.  Not combined with ``class_weight``.
+    sample_weight, val_sample_weight : array of float, optional
+        One weight per training (validation) row, e.g. :func:`corpus_weights`, multiplying each
+        row's loss (with mixup, a blend's weight is blended as its labels are).  The validation
+        weights also weight the validation loss that early stopping watches.
 
     Returns
     -------
@@ -234,6 +284,8 @@ def train(
         raise ValueError(f"{len(X_train)} training rows with {len(y_train)} labels, {len(X_val)} validation rows with {len(y_val)} labels")
     if not len(X_val):
         raise ValueError("the validation set is empty: hold out some training speakers for validation")
+    w_train = _check_weights(sample_weight, len(y_train), "sample_weight")
+    w_val = _check_weights(val_sample_weight, len(y_val), "val_sample_weight")
     if not getattr(model, "compiled", False):
         _compile(model, 1e-3)
     set_determinism(seed)
@@ -250,8 +302,8 @@ def train(
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="categorical_crossentropy", metrics=["accuracy"])
         eye = np.eye(n_classes, dtype=np.float32)
         fitted = model.fit(
-            MixupBatches(X_train, eye[y_train], batch_size=batch_size, alpha=mixup, seed=seed),
-            validation_data=(X_val, eye[y_val]),
+            MixupBatches(X_train, eye[y_train], batch_size=batch_size, alpha=mixup, seed=seed, weights=w_train),
+            validation_data=(X_val, eye[y_val]) if w_val is None else (X_val, eye[y_val], w_val),
             epochs=epochs,
             callbacks=callbacks,
             verbose=verbose,
@@ -260,10 +312,11 @@ def train(
         fitted = model.fit(
             X_train,
             y_train,
-            validation_data=(X_val, y_val),
+            validation_data=(X_val, y_val) if w_val is None else (X_val, y_val, w_val),
             epochs=epochs,
             batch_size=batch_size,
             class_weight=class_weights(y_train, n_classes) if class_weight else None,
+            sample_weight=w_train,
             callbacks=callbacks,
             shuffle=True,
             verbose=verbose,
