@@ -49,3 +49,29 @@ def test_cross_corpus_on_the_demo_corpus(tmp_path):
     assert all(np.isclose(joint[s]["predicted_share"].sum(), 1.0) for s in SETTINGS)
     with pytest.raises(ValueError, match="model must be one of"):
         cross_corpus(train, test, model="seed", cache_dir=tmp_path / "cache", n_jobs=1)
+
+
+@pytest.mark.slow
+def test_training_on_two_corpora_weights_each_the_same(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import utils.evaluation.crosscorpus as crosscorpus
+
+    seen = []
+
+    def recording(corpus):
+        weights = crosscorpus_weights(corpus)
+        seen.append(pd.Series(weights).groupby(np.asarray(corpus)).sum())
+        return weights
+
+    crosscorpus_weights = crosscorpus.corpus_weights
+    monkeypatch.setattr(crosscorpus, "corpus_weights", recording)
+    first = make_demo_corpus(tmp_path / "a", seed=0, actors=(1, 2))
+    second = make_demo_corpus(tmp_path / "b", seed=1, actors=(3,))
+    train = pd.concat([scan_corpus(first[c], read_samples=False).table for c in ("ravdess", "cremad")], ignore_index=True)
+    test = scan_corpus(second["cremad"], read_samples=False).table
+    results = cross_corpus(train, test, recipe=TINY, cache_dir=tmp_path / "cache", n_jobs=1)
+    assert results["n_train"][1] == 4 and results["n_test"] == (len(test), 1)
+    assert len(seen) == len(SETTINGS)
+    for totals in seen:
+        assert list(totals.index) == ["cremad", "ravdess"] and np.isclose(totals.iloc[0], totals.iloc[1])

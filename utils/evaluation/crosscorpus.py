@@ -41,6 +41,7 @@ from ..features.inputs import feature_set_inputs
 from ..learn.labels import LabelEncoder
 from ..learn.recipes import CONV, COURSE, ConvRecipe, CourseRecipe, train_conv_cv, train_course_cv, train_joint_cv
 from ..learn.scaling import apply_scaler, speaker_normalize
+from ..learn.training import corpus_weights
 from .metrics import evaluate
 
 SETTINGS = ("single-clip", "adapted")
@@ -68,14 +69,15 @@ def _adapt(inputs: dict, speakers) -> dict:
 
 
 def _train_and_predict(model: str, train: dict, y, rows, n_classes: int, test: dict, known, recipe: CourseRecipe, conv: ConvRecipe, seed: int) -> np.ndarray:
-    """Class predictions of the test clips ``known`` by ``model`` trained on ``train``."""
+    """Class predictions of the test clips ``known`` by ``model`` trained on ``train`` (each training corpus weighing the same)."""
+    w = corpus_weights(rows["corpus"])
     if model == "course":
-        ensemble, scaler, _ = train_course_cv(train["stats"], y, rows, n_classes, recipe=recipe, seed=seed)
+        ensemble, scaler, _ = train_course_cv(train["stats"], y, rows, n_classes, recipe=recipe, seed=seed, sample_weight=w)
         return ensemble.predict(apply_scaler(scaler, test["stats"][known]), verbose=0, batch_size=256).argmax(axis=1)
     if model == "conv":
-        ensemble, scaler, _ = train_conv_cv(train["frames"], train["lengths"], y, rows, n_classes, recipe=conv, seed=seed)
+        ensemble, scaler, _ = train_conv_cv(train["frames"], train["lengths"], y, rows, n_classes, recipe=conv, seed=seed, sample_weight=w)
         return ensemble.predict(apply_scaler(scaler, test["frames"][known]), verbose=0, batch_size=64).argmax(axis=1)
-    joint, scaler, _ = train_joint_cv(train["frames"], train["lengths"], train["stats"], y, rows, n_classes, conv=conv, course=recipe, seed=seed)
+    joint, scaler, _ = train_joint_cv(train["frames"], train["lengths"], train["stats"], y, rows, n_classes, conv=conv, course=recipe, seed=seed, sample_weight=w)
     n_frame = train["frames"].shape[-1]
     mean, scale = np.asarray(scaler["mean"]), np.asarray(scaler["scale"])
     scaled = [((test["frames"][known] - mean[:n_frame]) / scale[:n_frame]).astype(np.float32), ((test["stats"][known] - mean[n_frame:]) / scale[n_frame:]).astype(np.float32)]
@@ -89,7 +91,9 @@ def cross_corpus(train_table: pd.DataFrame, test_table: pd.DataFrame, *, model: 
     ----------
     train_table, test_table : pandas.DataFrame
         Clip tables (:func:`utils.data.scan.scan_corpus`); the test corpus's speakers must not
-        be in the training table.
+        be in the training table.  A training table of several corpora (e.g. RAVDESS and
+        CREMA-D, concatenated) is trained with :func:`utils.learn.training.corpus_weights`, so
+        that each corpus weighs the same in total.
     recipe, conv : CourseRecipe, ConvRecipe
         The two recipes (defaults :data:`~utils.learn.recipes.COURSE` and :data:`~utils.learn.recipes.CONV`).
     cache_dir : str or Path, optional
