@@ -63,7 +63,7 @@ def clips(tmp_path_factory):
     sf.write(folder / "sub" / "clip3.flac", voice(0.8, 150), SR)
     (folder / "text.wav").write_text("this is not audio")
     sf.write(folder / "short.wav", voice(0.01), SR)
-    (folder / "notes.txt").write_text("ignored: not an audio suffix")
+    (folder / "notes.txt").write_text("not audio: reported as skipped")
     return folder
 
 
@@ -94,8 +94,9 @@ def test_predict_folder_skips_bad_files_and_keeps_the_rest(bundle_dir, clips):
     np.testing.assert_allclose(results[LABELS].sum(axis=1), 1.0, rtol=1e-5)
     assert (results["confidence"] == results[LABELS].max(axis=1)).all()
     reasons = dict(zip(skipped["path"].map(lambda p: p.split("/")[-1]), skipped["reason"]))
-    assert set(reasons) == {"text.wav", "short.wav"}
+    assert set(reasons) == {"text.wav", "short.wav", "notes.txt"}   # every file met is in one table or the other
     assert "not readable as audio" in reasons["text.wav"] and "too short" in reasons["short.wav"]
+    assert reasons["notes.txt"].startswith("not an audio file the course reads (.txt)")
     single = predict_emotion(clips / "clip1.wav", bundle_dir)
     row = results[results["path"].str.endswith("clip1.wav")].iloc[0]
     assert row["emotion"] == single["emotion"] and row["confidence"] == pytest.approx(single["confidence"], rel=1e-5)
@@ -186,7 +187,7 @@ def test_cli_writes_a_csv_and_lists_skipped_files(tmp_path, bundle_dir, clips, c
     table = pd.read_csv(out)
     assert len(table) == 4 and list(table.columns) == ["path", "emotion", "confidence", *LABELS]
     skipped = pd.read_csv(tmp_path / "results.skipped.csv")
-    assert len(skipped) == 2
+    assert sorted(skipped["path"].map(lambda p: p.split("/")[-1])) == ["notes.txt", "short.wav", "text.wav"]
     assert "predicted 4 files" in printed and "text.wav: not readable as audio" in printed
 
 
@@ -207,7 +208,7 @@ def test_a_frames_bundle_predicts_clips_and_windows(tmp_path, clips, recording):
     model = temporal_conv1d(50, 13, 3, filters=(4,), dense=4)
     folder = save_bundle(tmp_path / "frames", model, config, {"mean": [0.0] * 13, "scale": [10.0] * 13}, LABELS, input_kind="frames")
     results, skipped = predict_folder(clips, folder, progress=False)
-    assert len(results) == 4 and len(skipped) == 2
+    assert len(results) == 4 and len(skipped) == 3
     tl = predict_timeline(recording, folder)
     assert len(tl) == 18 and tl["silent"].sum() == 4
 
@@ -248,7 +249,7 @@ def test_a_stats_bundle_predicts_a_clip_and_a_folder(stats_bundle_dir, clips):
     stats = frame_statistics(clip_frames(y, STATS_CONFIG)[None], [n_valid], STATS_CONFIG)[0]
     np.testing.assert_allclose(list(out["probabilities"].values()), b.predict_proba(stats)[0], rtol=1e-5)
     results, skipped = predict_folder(clips, stats_bundle_dir, progress=False)
-    assert len(results) == 4 and set(skipped["path"].map(lambda p: p.split("/")[-1])) == {"text.wav", "short.wav"}
+    assert len(results) == 4 and set(skipped["path"].map(lambda p: p.split("/")[-1])) == {"text.wav", "short.wav", "notes.txt"}
     np.testing.assert_allclose(results[LABELS].sum(axis=1), 1.0, rtol=1e-5)
     row = results[results["path"].str.endswith("clip0.wav")].iloc[0]
     np.testing.assert_allclose(row[LABELS].to_numpy(float), list(out["probabilities"].values()), rtol=1e-4, atol=1e-6)
@@ -271,3 +272,88 @@ def test_a_stats_bundle_predicts_a_timeline(tmp_path, stats_bundle_dir):
     signal = np.concatenate(list(stream_signal(path, STATS_CONFIG.sr)))
     first = b.predict_proba(b.features(trim_silence(signal[: 3 * STATS_CONFIG.sr], STATS_CONFIG)))[0]
     np.testing.assert_allclose(tl.loc[0, LABELS].to_numpy(float), first, rtol=1e-4, atol=1e-6)
+
+
+def _fails_fast(seconds=60):
+    """Fail the test instead of hanging (a named pipe blocks whoever opens it)."""
+    import signal
+
+    def stop(*_):
+        raise TimeoutError("blocked: a named pipe was opened")
+
+    signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+
+
+def test_nothing_given_is_lost_linked_folders_pipes_and_unreadable_formats(tmp_path, bundle_dir, clips):
+    import os
+
+    from utils.predict.clips import collect_inputs
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "speaker_a").symlink_to(clips / "sub", target_is_directory=True)   # a corpus assembled from links
+    (corpus / "loop").symlink_to(corpus, target_is_directory=True)              # a link back up must not loop
+    (corpus / "interview.m4a").write_bytes(b"\0\0\0 ftypM4A ")
+    os.mkfifo(corpus / "pipe.wav")
+    (tmp_path / "empty").mkdir()
+    files, not_taken = collect_inputs([corpus, tmp_path / "empty", clips / "clip0.wav"])
+    assert [p.name for p in files] == ["pipe.wav", "clip3.flac", "clip0.wav"]   # each folder sorted by path
+    reasons = dict(zip(not_taken["path"].map(lambda p: p.split("/")[-1]), not_taken["reason"]))
+    assert set(reasons) == {"interview.m4a", "empty"}
+    assert "(.m4a); convert it to WAV or FLAC" in reasons["interview.m4a"] and reasons["empty"].startswith("no audio files")
+    _fails_fast()
+    try:
+        results, skipped = predict_folder([corpus, tmp_path / "empty", clips / "clip0.wav"], bundle_dir, progress=False, n_jobs=None)
+    finally:
+        import signal
+
+        signal.alarm(0)
+    assert sorted(p.split("/")[-1] for p in results["path"]) == ["clip0.wav", "clip3.flac"]   # the empty folder does not abort the call
+    reasons = dict(zip(skipped["path"].map(lambda p: p.split("/")[-1]), skipped["reason"]))
+    assert set(reasons) == {"interview.m4a", "empty", "pipe.wav"}
+    assert reasons["pipe.wav"] == "not a regular file (a named pipe)"
+
+
+def test_a_named_pipe_is_refused_before_it_is_opened(tmp_path):
+    import os
+
+    from utils.core.files import NotRegularFile, file_digest
+    from utils.data.audio import load_audio
+
+    pipe = tmp_path / "clip.wav"
+    os.mkfifo(pipe)
+    _fails_fast()
+    try:
+        with pytest.raises(NotRegularFile, match="a named pipe"):
+            file_digest(pipe)
+        with pytest.raises(AudioError, match=r"clip.wav: not a regular file \(a named pipe\)"):
+            load_audio(pipe)
+    finally:
+        import signal
+
+        signal.alarm(0)
+
+
+def test_cli_checks_out_before_any_work(tmp_path, bundle_dir, clips, capsys):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "a-file").write_text("x")
+    for out, message in ((tmp_path / "results", "is a folder"), (tmp_path / "a-file" / "r.csv", "cannot be created")):
+        with pytest.raises(SystemExit) as stop:
+            main([str(clips / "clip0.wav"), "--model", str(bundle_dir), "--out", str(out), "--quiet"])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert f"--out {out}: " in err and message in err and "predicted" not in err
+
+
+def test_a_linked_actor_folder_is_scanned(tmp_path):
+    from utils.data.scan import scan_corpus
+
+    real = tmp_path / "store" / "Actor_01"
+    real.mkdir(parents=True)
+    sf.write(real / "03-01-05-02-01-01-01.wav", voice(1.0), SR)
+    corpus = tmp_path / "ravdess"
+    corpus.mkdir()
+    (corpus / "Actor_01").symlink_to(real, target_is_directory=True)
+    result = scan_corpus(corpus)
+    assert list(result.table["file"]) == ["03-01-05-02-01-01-01.wav"] and result.table["emotion"].tolist() == ["angry"]

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ..core.files import not_regular
+
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3")
 """File suffixes the course treats as audio (libsndfile decodes all of them without extra tools).
 
@@ -63,6 +65,9 @@ def _wav_truncation(path: Path) -> str | None:
 
 def _open(path: Path):
     """An open :class:`soundfile.SoundFile` (header read, nothing decoded), or AudioError."""
+    kind = not_regular(path)
+    if kind:
+        raise AudioError(path, f"not a regular file ({kind})")
     if not path.is_file():
         raise AudioError(path, "file not found")
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.files import file_digest
+from ..core.files import file_digest, walk_files
 from .audio import AUDIO_SUFFIXES, AudioError, audio_info, load_audio
 from .corpora import DEMOGRAPHICS_FILE, EMOTIONS_SHARED, parse_name, speaker_key
 
@@ -94,12 +94,13 @@ def _as_roots(roots) -> list[Path]:
 
 
 def _list_files(root: Path) -> list[Path]:
-    """All files below ``root``, sorted, after checking that the folder exists and is not empty."""
+    """Everything below ``root`` but folders, sorted (linked sub-folders followed,
+    :func:`utils.core.files.walk_files`), after checking that the folder exists and is not empty."""
     if not root.exists():
         raise CorpusError(f"corpus folder {root} does not exist; expected a folder of RAVDESS or CREMA-D audio files")
     if not root.is_dir():
         raise CorpusError(f"{root} is not a folder; expected a folder of RAVDESS or CREMA-D audio files")
-    files = sorted(p for p in root.rglob("*") if p.is_file())
+    files = walk_files(root, hidden=True)  # hidden files too: they are reported as skipped
     if not files:
         raise CorpusError(f"corpus folder {root} is empty; expected RAVDESS (.wav/.flac named like 03-01-05-02-01-01-16.wav) or CREMA-D (1001_DFA_ANG_XX.wav) files")
     return files

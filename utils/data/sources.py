@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.files import walk_files
 from ..core.paths import data_dir, demo_dir, display_path
 from .audio import AUDIO_SUFFIXES
 
@@ -30,7 +31,7 @@ def _has_audio(folder: Path) -> bool:
     """True if ``folder`` holds at least one audio file anywhere below it."""
     if not folder.is_dir():
         return False
-    return any(p.suffix.lower() in AUDIO_SUFFIXES and p.is_file() for p in folder.rglob("*"))
+    return any(p.suffix.lower() in AUDIO_SUFFIXES and p.is_file() for p in walk_files(folder))
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.files import file_digest
+from ..core.files import NotRegularFile, file_digest
 from ..core.parallel import check_n_jobs, effective_workers, single_blas_thread
 from ..core.paths import derived_dir
 from ..data.audio import AudioError
@@ -50,8 +50,8 @@ def _digest_or_reason(path) -> tuple:
         return file_digest(path, "blake2b-128"), None
     except FileNotFoundError:
         return None, "file not found"
-    except IsADirectoryError:
-        return None, "is a folder, not a file"
+    except NotRegularFile as exc:
+        return None, f"not a regular file ({exc.kind})"
     except OSError as exc:
         return None, f"cannot be read ({exc.strerror or exc})"
 

@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ import pandas as pd
 
 from ..data.audio import AudioError
 from .bundle import BundleError
-from .clips import DEFAULT_BUNDLE, audio_files, get_bundle, predict_folder, resolve_speakers
+from .clips import DEFAULT_BUNDLE, collect_inputs, get_bundle, predict_folder, resolve_speakers
 from .timeline import SILENCE_DB, predict_timeline
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_BUNDLE = 0, 1, 2, 3
@@ -84,6 +85,22 @@ def _print_summary(results: pd.DataFrame, skipped: pd.DataFrame, seconds: float,
             print(f"  {row.path}: {row.reason}", file=out)
 
 
+def _out_problem(out: Path) -> str | None:
+    """Why the results could not be written to ``out`` (checked before any work), or None."""
+    if out.is_dir():
+        return "is a folder; give a file name such as results.csv"
+    folder = out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"its folder {folder} cannot be created ({exc.strerror or exc})"
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        return "cannot be written (no permission)"
+    return None
+
+
 def _run_timeline(files, bundle, args) -> tuple:
     parts, skipped, notes = [], [], []
     for path in files:
@@ -126,18 +143,14 @@ def main(argv=None) -> int:
         parser.error("with --timeline each recording is one speaker: use --adapt")
     if args.speakers is not None and not Path(args.speakers).is_file():
         parser.error(f"--speakers {args.speakers}: no such file")
+    problem = _out_problem(Path(args.out)) if args.out else None
+    if problem:
+        parser.error(f"--out {args.out}: {problem}")
     started = time.perf_counter()
-    files, empty, seen = [], [], set()
-    for item in args.paths:
-        try:
-            found = [f for f in audio_files(item) if f not in seen]
-            seen.update(found)
-            files += found
-        except FileNotFoundError as exc:
-            empty.append({"path": item, "reason": str(exc).removeprefix(f"{item}: ")})
+    files, not_taken = collect_inputs(args.paths)
     if not files:
-        for row in empty:
-            print(f"error: {row['path']}: {row['reason']}", file=sys.stderr)
+        for row in not_taken.itertuples(index=False):
+            print(f"error: {row.path}: {row.reason}", file=sys.stderr)
         return EXIT_NOTHING
     try:
         bundle = get_bundle(args.model, background=True)
@@ -158,11 +171,10 @@ def main(argv=None) -> int:
     except ValueError as exc:  # e.g. a window shorter than the bundle's analysis window
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    skipped = pd.concat([pd.DataFrame(empty, columns=["path", "reason"]), skipped], ignore_index=True) if empty else skipped
+    skipped = pd.concat([not_taken, skipped], ignore_index=True) if len(not_taken) else skipped
     _print_summary(results, skipped, time.perf_counter() - started, args.timeline, notes=notes)
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
         results.to_csv(out, index=False)
         print(f"wrote {out}")
         if len(skipped):

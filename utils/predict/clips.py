@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.files import walk_files
 from ..core.parallel import single_blas_thread
 from ..core.paths import PROJECT_ROOT
 from ..data.audio import AUDIO_SUFFIXES
@@ -81,46 +82,78 @@ def get_bundle(bundle=None, *, background: bool = False) -> Bundle:
     return loaded
 
 
-def audio_files(paths_or_folder) -> list:
-    """The files to predict: files as given, folders searched recursively for audio files.
+def collect_inputs(paths_or_folder) -> tuple:
+    """The files to predict, and every other path met with the reason it is not predicted.
+
+    Files named explicitly are always taken (the decoder says if one is not audio).  Folders are
+    searched recursively, following linked sub-folders (:func:`utils.core.files.walk_files`;
+    hidden files and folders are left out): files with one of
+    :data:`utils.data.audio.AUDIO_SUFFIXES` are taken, every other file is reported (e.g. an
+    ``.m4a`` the decoder cannot read), and so is a folder without any audio file.  Nothing given
+    is dropped without a word.
 
     Parameters
     ----------
     paths_or_folder : str, Path or sequence of them
-        Files and/or folders.  Inside folders only :data:`utils.data.audio.AUDIO_SUFFIXES` are taken (hidden
-        files and folders are left out); named files are always taken.
+        Files and/or folders.
 
     Returns
     -------
-    list of Path
+    files : list of Path
         In the order given, each folder's files sorted; duplicates removed.
+    skipped : pandas.DataFrame
+        ``path`` and ``reason`` of the files and folders not taken.
 
     Raises
     ------
     FileNotFoundError
-        A folder holds no audio file, or nothing was given; the message names the folder.
+        Nothing was given.
     """
     if isinstance(paths_or_folder, (str, os.PathLike)):
         paths_or_folder = [paths_or_folder]
     items = [Path(p) for p in paths_or_folder]
     if not items:
         raise FileNotFoundError("no files or folders given")
-    files, seen = [], set()
+    files, seen, skipped = [], set(), []
     for item in items:
+        found = [item]
         if item.is_dir():
-            found = sorted(
-                p for p in item.rglob("*")
-                if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file() and not any(part.startswith(".") for part in p.relative_to(item).parts)
-            )
+            entries = walk_files(item)
+            found = [p for p in entries if p.suffix.lower() in AUDIO_SUFFIXES]
+            skipped += [{"path": str(p), "reason": _not_audio(p)} for p in entries if p.suffix.lower() not in AUDIO_SUFFIXES]
             if not found:
-                raise FileNotFoundError(f"{item}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in this folder or below it")
-        else:
-            found = [item]
+                skipped.append({"path": str(item), "reason": f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in this folder or below it"})
         for p in found:
             if p not in seen:
                 seen.add(p)
                 files.append(p)
+    return files, pd.DataFrame(skipped, columns=["path", "reason"])
+
+
+def _not_audio(path: Path) -> str:
+    """Why a file in a searched folder is not predicted."""
+    suffix = path.suffix.lower() or "no extension"
+    return f"not an audio file the course reads ({suffix}); convert it to WAV or FLAC (e.g. ffmpeg -i in{path.suffix} out.wav) if it is audio"
+
+
+def audio_files(paths_or_folder) -> list:
+    """The files to predict (:func:`collect_inputs`), or an error if there are none.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file to predict; the message gives the reason for each path given.
+    """
+    files, skipped = collect_inputs(paths_or_folder)
+    _some_files(files, skipped)
     return files
+
+
+def _some_files(files: list, skipped: pd.DataFrame) -> None:
+    """Raise FileNotFoundError naming each folder without audio if there is no file at all."""
+    if not files:
+        empty = skipped[skipped["reason"].str.startswith("no audio files")]
+        raise FileNotFoundError("; ".join(f"{r.path}: {r.reason}" for r in empty.itertuples()) or "no files to predict")
 
 
 def result_row(probabilities: np.ndarray, labels: list) -> dict:
@@ -344,12 +377,12 @@ def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None,
         adapted).
     skipped : pandas.DataFrame
         ``path`` and ``reason`` of every file that could not be used (not audio, truncated,
-        silent, too short, ...).
+        silent, too short, ...) and of every folder without audio (:func:`collect_inputs`).
 
     Raises
     ------
     FileNotFoundError
-        A folder holds no audio file (the message names it).
+        There is no file to predict at all (the message names each folder).
     BundleError
         The bundle cannot be used, or speakers were given and it has no adapted model.
 
@@ -361,7 +394,8 @@ def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None,
     >>> results.attrs["speakers"]                                           # doctest: +SKIP
     """
     items = [paths_or_folder] if isinstance(paths_or_folder, (str, os.PathLike)) else list(paths_or_folder)
-    files = audio_files(items)
+    files, not_taken = collect_inputs(items)
+    _some_files(files, not_taken)
     adapt = speakers is not None or speaker is not None
     who = resolve_speakers(files, items, speakers=speakers, speaker=speaker) if adapt else None
     b = get_bundle(bundle, background=True)
@@ -374,7 +408,7 @@ def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None,
         inputs = b.feature_set_inputs(fs) if len(fs) else None
         adapted_inputs = b.adapted.feature_set_inputs(fs) if adapt and len(fs) else None
     columns = ["path", *(["speaker", "model"] if adapt else []), "emotion", "confidence", *b.labels]
-    skipped = fs.skipped[["path", "reason"]].reset_index(drop=True)
+    skipped = pd.concat([not_taken, fs.skipped[["path", "reason"]]], ignore_index=True)
     b.model  # wait for the model loading in the background (raises BundleError if it is bad)
     if not len(fs):
         return pd.DataFrame(columns=columns), skipped
