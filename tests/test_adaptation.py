@@ -95,7 +95,7 @@ def test_the_adapted_part_is_saved_loaded_and_checked(bundle_dir, tmp_path):
 def test_speakers_from_folders_adapt_who_has_enough_speech(bundle_dir, people):
     results, skipped = predict_folder(people, bundle_dir, speakers="folder", progress=False, n_jobs=None)
     assert skipped.empty
-    assert list(results.columns) == ["path", "speaker", "model", "emotion", "confidence", *LABELS]
+    assert list(results.columns) == ["path", "speaker", "model", "emotion", "confidence", "flags", *LABELS]
     by = results.groupby("speaker")["model"].agg(set).to_dict()
     assert by == {"anna": {ADAPTED}, "ben": {SINGLE_CLIP}}
     summary = results.attrs["speakers"].set_index("speaker")

@@ -69,7 +69,7 @@ def clips(tmp_path_factory):
 
 def test_predict_emotion_on_a_clip(bundle_dir, clips):
     out = predict_emotion(clips / "clip0.wav", bundle_dir)
-    assert set(out) == {"emotion", "confidence", "probabilities"}
+    assert set(out) == {"emotion", "confidence", "probabilities", "flags"} and out["flags"] == []
     assert list(out["probabilities"]) == LABELS
     assert sum(out["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
     assert out["emotion"] == max(out["probabilities"], key=out["probabilities"].get)
@@ -89,7 +89,7 @@ def test_predict_emotion_names_a_bad_file(bundle_dir, clips):
 
 def test_predict_folder_skips_bad_files_and_keeps_the_rest(bundle_dir, clips):
     results, skipped = predict_folder(clips, bundle_dir, progress=False)
-    assert list(results.columns) == ["path", "emotion", "confidence", *LABELS]
+    assert list(results.columns) == ["path", "emotion", "confidence", "flags", *LABELS]
     assert sorted(pd.Series(results["path"]).map(lambda p: p.split("/")[-1])) == ["clip0.wav", "clip1.wav", "clip2.wav", "clip3.flac"]
     np.testing.assert_allclose(results[LABELS].sum(axis=1), 1.0, rtol=1e-5)
     assert (results["confidence"] == results[LABELS].max(axis=1)).all()
@@ -185,7 +185,7 @@ def test_cli_writes_a_csv_and_lists_skipped_files(tmp_path, bundle_dir, clips, c
     printed = capsys.readouterr().out
     assert code == 0
     table = pd.read_csv(out)
-    assert len(table) == 4 and list(table.columns) == ["path", "emotion", "confidence", *LABELS]
+    assert len(table) == 4 and list(table.columns) == ["path", "emotion", "confidence", "flags", *LABELS]
     skipped = pd.read_csv(tmp_path / "results.skipped.csv")
     assert sorted(skipped["path"].map(lambda p: p.split("/")[-1])) == ["notes.txt", "short.wav", "text.wav"]
     assert "predicted 4 files" in printed and "text.wav: not readable as audio" in printed
@@ -357,3 +357,61 @@ def test_a_linked_actor_folder_is_scanned(tmp_path):
     (corpus / "Actor_01").symlink_to(real, target_is_directory=True)
     result = scan_corpus(corpus)
     assert list(result.table["file"]) == ["03-01-05-02-01-01-01.wav"] and result.table["emotion"].tolist() == ["angry"]
+
+
+def _tone(seconds, sr=SR, level=0.2):
+    return level * voice(seconds) / 0.2 if sr == SR else (level * np.sin(2 * np.pi * 180 * np.arange(int(seconds * sr)) / sr)).astype("float32")
+
+
+BAD_INPUTS = {   # file name: (how it is written, expected outcome: a set of flags, or the start of a skip reason)
+    "dc_offset.wav": (lambda p: sf.write(p, voice(1.5) + 0.01, SR), {"dc_offset"}),
+    "near_silence.wav": (lambda p: sf.write(p, voice(1.5) * 10 ** (-45 / 20), SR), {"low_level"}),   # about -60 dBFS RMS, peak above -70
+    "room_noise.wav": (lambda p: sf.write(p, 3e-4 * np.random.default_rng(0).standard_normal(SR * 2), SR), {"low_level"}),
+    "clipped.wav": (lambda p: sf.write(p, np.clip(voice(1.5) * 8, -1, 1), SR), {"clipping"}),
+    "short.wav": (lambda p: sf.write(p, voice(0.3), SR), {"too_short"}),
+    "long.flac": (lambda p: sf.write(p, np.tile(voice(1.0), 31), SR), {"too_long"}),
+    "half_cancel.wav": (lambda p: sf.write(p, np.stack([voice(1.5), -0.98 * voice(1.5)], axis=1), SR), {"mono_cancels", "low_level"}),
+    "anti_phase.wav": (lambda p: sf.write(p, np.stack([voice(1.5), -voice(1.5)], axis=1), SR), "silent once its channels are mixed to mono"),
+    "clean_8k.wav": (lambda p: sf.write(p, _tone(1.5, 8000), 8000), set()),
+    "clean_96k_24bit.wav": (lambda p: sf.write(p, _tone(1.5, 96000), 96000, subtype="PCM_24"), set()),
+    "clean_6ch.wav": (lambda p: sf.write(p, np.tile(voice(1.5)[:, None], (1, 6)), SR), set()),
+    "clean.aiff": (lambda p: sf.write(p, voice(1.5), SR, format="AIFF"), set()),
+    "ogg_named.wav": (lambda p: sf.write(p, voice(1.5), SR, format="OGG"), set()),
+    "digital_zero.wav": (lambda p: sf.write(p, np.zeros(SR), SR), "silent (peak below -70 dBFS)"),
+    "empty.wav": (lambda p: sf.write(p, np.zeros(0), SR), "holds no audio samples"),
+    "truncated.wav": (lambda p: (sf.write(p, voice(1.5), SR), p.write_bytes(p.read_bytes()[:20000])), "truncated WAV"),
+    "text.wav": (lambda p: p.write_text("not audio"), "not readable as audio"),
+    "interview.m4a": (lambda p: p.write_bytes(b"\0\0\0 ftypM4A "), "not an audio file the course reads (.m4a)"),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad_inputs")
+    for name, (write, _) in BAD_INPUTS.items():
+        write(folder / name)
+    return folder
+
+
+def test_every_bad_input_ends_flagged_or_skipped_with_its_reason(bundle_dir, bad_inputs):
+    """The bad-input matrix: every file ends in exactly one table, with the expected flags or reason."""
+    results, skipped = predict_folder(bad_inputs, bundle_dir, progress=False, n_jobs=None)
+    flags = {p.split("/")[-1]: set(f.split(";")) - {""} for p, f in zip(results["path"], results["flags"])}
+    reasons = {p.split("/")[-1]: r for p, r in zip(skipped["path"], skipped["reason"])}
+    assert not set(flags) & set(reasons) and set(flags) | set(reasons) == set(BAD_INPUTS)   # nothing lost, nothing twice
+    for name, (_, expected) in BAD_INPUTS.items():
+        if isinstance(expected, set):
+            assert name in flags and flags[name] == expected, (name, flags.get(name), reasons.get(name))
+        else:
+            assert name in reasons and reasons[name].startswith(expected), (name, reasons.get(name), flags.get(name))
+    assert results.attrs["flags"]["low_level"] == sum(isinstance(e, set) and "low_level" in e for _, e in BAD_INPUTS.values())
+
+
+def test_the_cli_counts_the_flags(tmp_path, bundle_dir, bad_inputs, capsys):
+    out = tmp_path / "r.csv"
+    assert main([str(bad_inputs), "--model", str(bundle_dir), "--out", str(out), "--quiet", "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out, keep_default_na=False)
+    n_flagged = int((table["flags"] != "").sum())
+    assert n_flagged == sum(1 for _, e in BAD_INPUTS.values() if isinstance(e, set) and e)
+    assert f"doubtful: {n_flagged} of {len(table)} files flagged" in printed and "  dc_offset: 1 (DC offset above" in printed

@@ -182,6 +182,8 @@ def load_audio(
     if not integer_samples and not np.all(np.isfinite(y)):  # integer formats cannot hold NaN
         raise AudioError(path, "contains NaN or infinite sample values")
     if check_silence and max(float(y.max()), -float(y.min())) < SILENCE_PEAK:
+        if data.ndim == 2 and float(np.abs(data).max()) >= SILENCE_PEAK:
+            raise AudioError(path, "silent once its channels are mixed to mono: they cancel (one is the other in opposite phase); use one channel")
         raise AudioError(path, "silent (peak below -70 dBFS)")
     if sr is not None and sr != native:
         import librosa

@@ -21,9 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.audio import AudioError
+from ..data.quality import FLAGS, SILENCE_DB, flag_counts
 from .bundle import BundleError
 from .clips import DEFAULT_BUNDLE, collect_inputs, get_bundle, predict_folder, resolve_speakers
-from .timeline import SILENCE_DB, predict_timeline
+from .timeline import predict_timeline
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_BUNDLE = 0, 1, 2, 3
 
@@ -75,6 +76,11 @@ def _print_summary(results: pd.DataFrame, skipped: pd.DataFrame, seconds: float,
     if len(results):
         counts = results["emotion"].value_counts()
         print("predicted emotions: " + ", ".join(f"{e} {n}" for e, n in counts.items()), file=out)
+    flagged = flag_counts(results["flags"]) if "flags" in results else {}
+    if flagged:
+        print(f"doubtful: {int((results['flags'] != '').sum())} of {len(results)} {unit} flagged (kept; see the flags column):", file=out)
+        for flag, n in flagged.items():
+            print(f"  {flag}: {n} ({FLAGS.get(flag, '')})", file=out)
     if notes:
         print("speaker adaptation:", file=out)
         for note in notes:

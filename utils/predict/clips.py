@@ -39,6 +39,7 @@ from ..core.files import walk_files
 from ..core.parallel import single_blas_thread
 from ..core.paths import PROJECT_ROOT
 from ..data.audio import AUDIO_SUFFIXES
+from ..data.quality import audio_quality, flag_counts, quality_flags
 from ..features.clip import load_clip
 from ..features.extract import extract_corpus
 from ..features.inputs import FRAME_KINDS
@@ -180,8 +181,9 @@ def predict_emotion(path, bundle=None) -> dict:
     Returns
     -------
     dict
-        ``emotion`` (str), ``confidence`` (its probability) and ``probabilities``
-        (``{class: probability}`` in the bundle's label order).
+        ``emotion`` (str), ``confidence`` (its probability), ``probabilities``
+        (``{class: probability}`` in the bundle's label order) and ``flags`` (list of what makes
+        the answer doubtful, :func:`utils.data.quality.quality_flags`; empty if nothing).
 
     Raises
     ------
@@ -202,7 +204,10 @@ def predict_emotion(path, bundle=None) -> dict:
         features = b.features(y)
     p = b.predict_proba(features)[0]
     row = result_row(p, b.labels)
-    return {"emotion": row["emotion"], "confidence": row["confidence"], "probabilities": {c: float(v) for c, v in zip(b.labels, p)}}
+    return {
+        "emotion": row["emotion"], "confidence": row["confidence"], "probabilities": {c: float(v) for c, v in zip(b.labels, p)},
+        "flags": quality_flags(audio_quality(path)),
+    }
 
 
 SINGLE_CLIP, ADAPTED = "single-clip", "speaker-adapted"
@@ -370,8 +375,10 @@ def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None,
     Returns
     -------
     results : pandas.DataFrame
-        One row per predicted file, in input order: ``path``, ``emotion``, ``confidence`` and one
-        probability column per class (the bundle's labels).  With speakers also ``speaker`` and
+        One row per predicted file, in input order: ``path``, ``emotion``, ``confidence``,
+        ``flags`` (what makes the answer doubtful, ``;``-joined, empty if nothing:
+        :data:`utils.data.quality.FLAGS`; flagged rows are kept) and one probability column per
+        class (the bundle's labels); ``results.attrs["flags"]`` counts the rows of each flag.  With speakers also ``speaker`` and
         ``model`` (:data:`ADAPTED` or :data:`SINGLE_CLIP`), and ``results.attrs["speakers"]``
         holds :func:`speaker_summary` (clips, seconds of speech, and why a speaker was not
         adapted).
@@ -407,7 +414,7 @@ def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None,
         # frame statistics of all clips, computed while the model may still be loading
         inputs = b.feature_set_inputs(fs) if len(fs) else None
         adapted_inputs = b.adapted.feature_set_inputs(fs) if adapt and len(fs) else None
-    columns = ["path", *(["speaker", "model"] if adapt else []), "emotion", "confidence", *b.labels]
+    columns = ["path", *(["speaker", "model"] if adapt else []), "emotion", "confidence", "flags", *b.labels]
     skipped = pd.concat([not_taken, fs.skipped[["path", "reason"]]], ignore_index=True)
     b.model  # wait for the model loading in the background (raises BundleError if it is bad)
     if not len(fs):
@@ -427,9 +434,11 @@ def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None,
     best = probabilities.argmax(axis=1)
     results["emotion"] = np.asarray(b.labels, dtype=object)[best]
     results["confidence"] = probabilities[np.arange(len(best)), best].astype(float)
+    results["flags"] = [";".join(quality_flags(audio_quality(p))) for p in results["path"]]
     for j, label in enumerate(b.labels):
         results[label] = probabilities[:, j].astype(float)
     results = results[columns]
+    results.attrs["flags"] = flag_counts(results["flags"])
     if adapt:
         results.attrs["speakers"] = summary
     return results, skipped

@@ -18,22 +18,14 @@ import pandas as pd
 
 from ..core.parallel import effective_workers, single_blas_thread
 from ..data.audio import AudioError, audio_info, stream_signal
+from ..data.quality import SILENCE_DB, level_db
 from ..features.clip import trim_silence
 from ..features.inputs import input_parts, n_valid_frames, signal_inputs
 from .bundle import Bundle, BundleError
 from .clips import ADAPTED, SINGLE_CLIP, adapted_proba, get_bundle, result_row
 
-SILENCE_DB = -45.0
-"""Default threshold of :func:`predict_timeline`: a window whose RMS level is below this many dB
-relative to full scale (dBFS) is silence.  Speech recorded at a sensible level has an RMS of about
--35 to -15 dBFS; a quiet room about -60 dBFS."""
-
 SILENCE = "silence"
 """The ``emotion`` of a silent window."""
-
-
-def _rms_db(y: np.ndarray) -> float:
-    return float(10 * np.log10(np.mean(np.square(y, dtype=np.float64)) + 1e-20))
 
 
 def _window_features(segment: np.ndarray, starts, length: int, config, input_kind: str, silence_db: float):
@@ -51,7 +43,7 @@ def _window_features(segment: np.ndarray, starts, length: int, config, input_kin
     with single_blas_thread():
         for s in starts:
             y = segment[s : s + length]
-            level = _rms_db(y)
+            level = level_db(y)
             levels.append(level)
             if level < silence_db:
                 out.append(None)
