@@ -8,7 +8,8 @@ measures into flags.  Folder prediction puts the flags in a ``flags`` column and
 doubtful rows are kept, not skipped: the user decides.
 
 :data:`SILENCE_DB` is the one silence level of the course: a timeline window below it is marked
-silence, and a clip whose level is below it is flagged ``low_level``.  (A file whose peak never
+silence, and a clip whose speech stays below it is flagged ``low_level`` (the clip's *active
+level*, that of its louder 20-ms frames, so that pauses around the speech do not count).  (A file whose peak never
 reaches -70 dBFS holds no signal at all and is refused when it is read,
 :data:`utils.data.audio.SILENCE_PEAK`.)
 
@@ -54,8 +55,11 @@ CANCEL_DB = 10.0
 """A multi-channel file whose mono mix is this many dB below its loudest channel is flagged
 ``mono_cancels`` (channels in opposite phase cancel when averaged)."""
 
+ACTIVE_PERCENTILE = 90
+"""A clip's active level is this percentile of the RMS levels of its 20-ms frames."""
+
 FLAGS = {
-    "low_level": f"level below {SILENCE_DB:g} dBFS RMS: what the timeline calls silence",
+    "low_level": f"speech below {SILENCE_DB:g} dBFS RMS: what the timeline calls silence",
     "clipping": f"at least {CLIPPED_SHARE:.1%} of the samples clipped at full scale",
     "dc_offset": f"DC offset above {DC_OFFSET:g} of full scale",
     "too_short": f"shorter than {MIN_SECONDS:g} s",
@@ -90,7 +94,8 @@ def audio_quality(path, *, block_seconds: float = 30.0) -> dict:
     Returns
     -------
     dict
-        ``duration`` (s), ``rms_db`` (of the mono mix), ``peak`` (largest magnitude),
+        ``duration`` (s), ``rms_db`` (of the mono mix), ``active_db`` (the
+        :data:`ACTIVE_PERCENTILE` percentile of its 20-ms frame levels), ``peak`` (largest magnitude),
         ``dc`` (largest absolute channel mean), ``clipped_share``, ``channels`` and
         ``mono_drop_db`` (loudest channel's level minus the mono mix's; 0 for mono files).
 
@@ -104,25 +109,30 @@ def audio_quality(path, *, block_seconds: float = 30.0) -> dict:
     path = Path(path)
     with _open_checked(path) as handle:
         channels, rate = int(handle.channels), int(handle.samplerate)
-        n = 0
+        frame = max(1, int(0.02 * rate))
+        n, frame_power = 0, []
         sums = np.zeros(channels)
         squares = np.zeros(channels)
         mono_squares, peak, clipped = 0.0, 0.0, 0
-        for block in handle.blocks(blocksize=max(1, int(block_seconds * rate)), dtype="float64", always_2d=True):
+        for block in handle.blocks(blocksize=frame * max(1, int(block_seconds / 0.02)), dtype="float64", always_2d=True):
             block = np.nan_to_num(block)
             n += len(block)
             sums += block.sum(axis=0)
             squares += (block**2).sum(axis=0)
             mono = block.mean(axis=1)
             mono_squares += float((mono**2).sum())
+            k = len(mono) // frame
+            if k:
+                frame_power.append((mono[: k * frame].reshape(k, frame) ** 2).mean(axis=1))
             magnitude = np.abs(block)
             peak = max(peak, float(magnitude.max(initial=0.0)))
             clipped += int((magnitude >= CLIP_LEVEL).any(axis=1).sum())
     n = max(n, 1)
     mono_db = _db(mono_squares / n)
+    active = _db(float(np.percentile(np.concatenate(frame_power), ACTIVE_PERCENTILE))) if frame_power else mono_db
     drop = 0.0 if channels == 1 else _db(float(squares.max()) / n) - mono_db
     return {
-        "duration": n / rate, "rms_db": mono_db, "peak": peak, "dc": float(np.abs(sums / n).max()),
+        "duration": n / rate, "rms_db": mono_db, "active_db": active, "peak": peak, "dc": float(np.abs(sums / n).max()),
         "clipped_share": clipped / n, "channels": channels, "mono_drop_db": float(drop),
     }
 
@@ -132,11 +142,11 @@ def quality_flags(measures: dict) -> list:
 
     Examples
     --------
-    >>> quality_flags({"duration": 45.0, "rms_db": -60.0, "peak": 0.01, "dc": 0.0, "clipped_share": 0.0, "channels": 1, "mono_drop_db": 0.0})
+    >>> quality_flags({"duration": 45.0, "rms_db": -60.0, "active_db": -52.0, "peak": 0.01, "dc": 0.0, "clipped_share": 0.0, "channels": 1, "mono_drop_db": 0.0})
     ['low_level', 'too_long']
     """
     raised = {
-        "low_level": measures["rms_db"] < SILENCE_DB,
+        "low_level": measures["active_db"] < SILENCE_DB,
         "clipping": measures["clipped_share"] >= CLIPPED_SHARE,
         "dc_offset": measures["dc"] > DC_OFFSET,
         "too_short": measures["duration"] < MIN_SECONDS,

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.files import walk_files
-from ..core.parallel import single_blas_thread
+from ..core.parallel import effective_workers, single_blas_thread
 from ..core.paths import PROJECT_ROOT
 from ..data.audio import AUDIO_SUFFIXES
 from ..data.quality import audio_quality, flag_counts, quality_flags
@@ -339,6 +339,20 @@ def take(inputs, rows):
     return tuple(X[rows] for X in inputs) if isinstance(inputs, tuple) else inputs[rows]
 
 
+def _flags(paths, n_jobs) -> list:
+    """The ``;``-joined quality flags of each file (:mod:`utils.data.quality`), read in threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(path):
+        return ";".join(quality_flags(audio_quality(path)))
+
+    workers = effective_workers(n_jobs, backend="threading")
+    if workers == 1 or len(paths) < 2:
+        return [one(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # decoding releases the GIL
+        return list(pool.map(one, paths))
+
+
 def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None, progress: bool = True, batch_size: int = 512, n_jobs: int | None = -1):
     """Predict every audio file of folders and/or a list of files; bad files are listed, not fatal.
 
@@ -434,7 +448,7 @@ def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None,
     best = probabilities.argmax(axis=1)
     results["emotion"] = np.asarray(b.labels, dtype=object)[best]
     results["confidence"] = probabilities[np.arange(len(best)), best].astype(float)
-    results["flags"] = [";".join(quality_flags(audio_quality(p))) for p in results["path"]]
+    results["flags"] = _flags(results["path"], n_jobs)
     for j, label in enumerate(b.labels):
         results[label] = probabilities[:, j].astype(float)
     results = results[columns]
