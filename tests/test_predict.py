@@ -199,6 +199,8 @@ def test_cli_timeline_and_exit_codes(tmp_path, bundle_dir, clips, recording, cap
     assert main([str(clips / "text.wav"), "--model", str(bundle_dir), "--quiet"]) == 1  # nothing processed
     assert main([str(clips / "clip0.wav"), "--model", str(tmp_path / "no-bundle"), "--quiet"]) == 3
     assert "bundle" in capsys.readouterr().err
+    assert main([str(recording), "--model", str(bundle_dir), "--timeline", "--hop", "0.00001", "--quiet"]) == 2   # not a million windows
+    assert "hop=1e-05 s is shorter than one frame step of the features (0.01 s" in capsys.readouterr().err
 
 
 def test_a_frames_bundle_predicts_clips_and_windows(tmp_path, clips, recording):

@@ -184,6 +184,8 @@ def predict_timeline(
     length = int(round(window * sr))
     if length < config.n_fft:
         raise ValueError(f"window={window} s is shorter than the analysis window n_fft={config.n_fft} samples at {sr} Hz")
+    if hop * sr < config.hop_length:
+        raise ValueError(f"hop={hop} s is shorter than one frame step of the features ({config.hop_length / sr:g} s at {sr} Hz): windows would repeat the same frames")
     bar = _seconds_bar(path, progress)
     kinds = (b.input_kind, b.adapted.input_kind) if adapt else b.input_kind
     kept = [] if adapt else None  # (row index, adapted input, real frames) of non-silent windows
