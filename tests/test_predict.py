@@ -417,3 +417,29 @@ def test_the_cli_counts_the_flags(tmp_path, bundle_dir, bad_inputs, capsys):
     n_flagged = int((table["flags"] != "").sum())
     assert n_flagged == sum(1 for _, e in BAD_INPUTS.values() if isinstance(e, set) and e)
     assert f"doubtful: {n_flagged} of {len(table)} files flagged" in printed and "  dc_offset: 1 (DC offset above" in printed
+
+
+def test_a_long_batch_keeps_what_it_finished(tmp_path, bundle_dir, clips, monkeypatch):
+    import utils.predict.cli as cli
+
+    out = tmp_path / "r.csv"
+    monkeypatch.setattr(cli, "PART_FILES", 2)
+    assert main([str(clips), "--model", str(bundle_dir), "--out", str(out), "--quiet", "--jobs", "1"]) == 0
+    whole, _ = predict_folder(clips, bundle_dir, progress=False, n_jobs=None)
+    in_parts = pd.read_csv(out, keep_default_na=False)
+    assert in_parts["path"].tolist() == whole["path"].tolist() and np.allclose(in_parts[LABELS], whole[LABELS], atol=1e-6)
+    assert not out.with_suffix(".partial.csv").exists()
+
+    calls = []
+
+    def interrupted(files, *args, **kwargs):
+        calls.append(files)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return predict_folder(files, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "predict_folder", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        main([str(clips), "--model", str(bundle_dir), "--out", str(tmp_path / "cut.csv"), "--quiet", "--jobs", "1"])
+    kept = pd.read_csv(tmp_path / "cut.partial.csv")
+    assert len(kept) >= 1 and set(kept["path"]) <= set(map(str, calls[0]))   # the first part survived the interruption

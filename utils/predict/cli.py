@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "Files that cannot be used (not audio, truncated, silent, too short) are skipped and listed with the "
-            "reason; with --out they are also written to <out>.skipped.csv. Exit status: 0 when at least one file "
+            "reason; with --out they are also written to <out>.skipped.csv (and, in clip mode, finished parts of a long batch to <out>.partial.csv until the end). Exit status: 0 when at least one file "
             "was processed, 1 when none could be, 2 for a usage error, 3 when the model bundle is missing or "
             "invalid. Example: python -m utils.predict recordings/ --model models/demo --out results.csv"
         ),
@@ -107,6 +107,27 @@ def _out_problem(out: Path) -> str | None:
     return None
 
 
+PART_FILES = 1000
+"""Clip mode predicts this many files at a time; with --out each part is appended to
+``<out>.partial.csv`` as soon as it is done, so an interrupted batch keeps what it finished."""
+
+
+def _predict_in_parts(files, bundle, args) -> tuple:
+    """:func:`predict_folder` on :data:`PART_FILES` files at a time, written as they come with --out."""
+    partial = Path(args.out).with_suffix(".partial.csv") if args.out else None
+    parts, skipped = [], []
+    for start in range(0, len(files), PART_FILES):
+        results, bad = predict_folder(files[start : start + PART_FILES], bundle, progress=not args.quiet, batch_size=args.batch_size, n_jobs=args.jobs)
+        if partial is not None and len(results):
+            results.to_csv(partial, mode="a" if partial.exists() and start else "w", header=not (partial.exists() and start), index=False)
+        parts.append(results)
+        skipped.append(bad)
+    results = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if partial is not None:
+        partial.unlink(missing_ok=True)  # the whole table is written to --out next
+    return results, pd.concat(skipped, ignore_index=True)
+
+
 def _run_timeline(files, bundle, args) -> tuple:
     parts, skipped, notes = [], [], []
     for path in files:
@@ -167,9 +188,12 @@ def main(argv=None) -> int:
             if speakers is not None and speakers != "folder":  # a table naming files relative to the folders given
                 who = resolve_speakers(files, args.paths, speakers=speakers)
                 speakers = {str(f): s for f, s in zip(files, who) if s is not None}
-            results, skipped = predict_folder(
-                files, bundle, speakers=speakers, speaker=args.speaker, progress=not args.quiet, batch_size=args.batch_size, n_jobs=args.jobs,
-            )
+            if speakers is None and args.speaker is None:
+                results, skipped = _predict_in_parts(files, bundle, args)
+            else:  # a speaker's clips are adapted together, so they are predicted in one pass
+                results, skipped = predict_folder(
+                    files, bundle, speakers=speakers, speaker=args.speaker, progress=not args.quiet, batch_size=args.batch_size, n_jobs=args.jobs,
+                )
             notes = _speaker_notes(results)
     except BundleError as exc:
         print(f"error: {exc}", file=sys.stderr)
