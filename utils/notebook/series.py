@@ -78,6 +78,10 @@ def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800) -> tupl
         nb,
         timeout=timeout,
         kernel_name="python3",
+        # the kernel application logs errors only: its notice that the local TCP connection is not
+        # encrypted is noise here (the kernel listens on 127.0.0.1 only); errors in cells are
+        # unaffected, they are outputs of the notebook
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=False,
         record_timing=False,  # no execution timestamps in the stored notebooks
