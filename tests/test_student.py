@@ -17,8 +17,9 @@ def test_no_solution_survives_and_the_code_is_untouched(path):
     assert "<details>" not in text and "Solution</summary>" not in text
     n_solutions = sum(c.source.count("<summary>Solution</summary>") for c in original.cells if c.cell_type == "markdown")
     assert n_solutions >= 1, "every notebook has exercises with solutions"
-    assert sum(c.cell_type == "code" and c.source == PLACEHOLDER for c in copy.cells) == n_solutions
-    lesson = [c.source for c in copy.cells if c.cell_type == "code" and c.source != PLACEHOLDER]
+    placeholders = [c.source for c in copy.cells if c.cell_type == "code" and c.source.startswith(PLACEHOLDER.format(""))]
+    assert placeholders == [PLACEHOLDER.format(n) for n in range(1, n_solutions + 1)], "one numbered cell per solution, in order"
+    lesson = [c.source for c in copy.cells if c.cell_type == "code" and c.source not in placeholders]
     assert lesson == [c.source for c in original.cells if c.cell_type == "code"], "the lesson's code cells are kept exactly"
     assert all(not c.outputs and c.execution_count is None for c in copy.cells if c.cell_type == "code")
     assert original.cells[0].source == nbformat.read(path, as_version=4).cells[0].source   # the original is not changed

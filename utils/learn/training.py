@@ -109,7 +109,7 @@ def corpus_weights(corpus) -> np.ndarray:
     """Per-row weights under which every corpus weighs the same in total, ``n / (n_corpora * n_corpus)``.
 
     Trained on two corpora of different sizes, a network would otherwise learn mostly the larger
-    one (CREMA-D has five times RAVDESS's clips).  Rows of one corpus weigh the same; the weights
+    one (CREMA-D has six times RAVDESS's clips of the six shared emotions).  Rows of one corpus weigh the same; the weights
     average 1, so the loss keeps its scale, and with one corpus they are all 1.
 
     Parameters

@@ -1,9 +1,9 @@
 """Student copies of the notebooks: solutions removed, outputs cleared, from the same sources.
 
-Every exercise of the course is a Markdown cell whose solution sits in a folded
-``<details><summary>Solution</summary> ... </details>`` block.  :func:`student_copy` drops those
-blocks, puts an empty code cell ("your solution") after each exercise cell that had one, and clears
-every output and execution count.  The code cells of the lesson are left exactly as they are, so a
+Every exercise of the course is a paragraph "**Exercise N.** ..." of a Markdown cell, followed by
+its solution in a folded ``<details><summary>Solution</summary> ... </details>`` block.
+:func:`student_copy` drops those blocks, puts after the cell one code cell
+``# your solution to Exercise N`` per removed solution, and clears every output and execution count.  The code cells of the lesson are left exactly as they are, so a
 student copy runs as the tested notebook does.
 
 Usage::
@@ -18,7 +18,7 @@ Examples
 ...     "**Exercise 1.** Why?\\n\\n<details><summary>Solution</summary>\\n\\nBecause.\\n</details>")])
 >>> copy = student_copy(nb)
 >>> copy.cells[0].source, copy.cells[1].cell_type, copy.cells[1].source
-('**Exercise 1.** Why?', 'code', '# your solution to the exercise above')
+('**Exercise 1.** Why?', 'code', '# your solution to Exercise 1')
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ from ..core.paths import PROJECT_ROOT
 SOLUTION = re.compile(r"\s*<details>\s*<summary>\s*Solution\s*</summary>.*?</details>", re.DOTALL | re.IGNORECASE)
 """A folded solution block of an exercise cell."""
 
-PLACEHOLDER = "# your solution to the exercise above"
-"""Source of the empty code cell put after each exercise whose solution was removed."""
+PLACEHOLDER = "# your solution to Exercise {}"
+"""Source of the code cell put in place of each removed solution (the exercise's number)."""
+
+EXERCISE = re.compile(r"\*\*Exercise (\d+)\.?\*\*")
+"""The start of an exercise in a Markdown cell."""
 
 
 def student_copy(nb):
@@ -50,14 +53,19 @@ def student_copy(nb):
             cell.metadata.pop("execution", None)
             cells.append(cell)
             continue
-        stripped, n = SOLUTION.subn("", cell.source)
-        cell.source = stripped.rstrip()
+        numbers = [_number_before(cell.source, m.start()) for m in SOLUTION.finditer(cell.source)]
+        cell.source = SOLUTION.sub("", cell.source).rstrip()
         cells.append(cell)
-        for _ in range(n):
-            cells.append(nbformat.v4.new_code_cell(PLACEHOLDER))
+        cells += [nbformat.v4.new_code_cell(PLACEHOLDER.format(n)) for n in numbers]
     out.cells = cells
     out.metadata.pop("widgets", None)
     return out
+
+
+def _number_before(text: str, position: int) -> str:
+    """The number of the last exercise started before ``position`` ("?" if none)."""
+    found = EXERCISE.findall(text[:position])
+    return found[-1] if found else "?"
 
 
 def write_student_copies(out_dir, *, only=None, source_dir=None) -> list:
