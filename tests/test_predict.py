@@ -443,3 +443,10 @@ def test_a_long_batch_keeps_what_it_finished(tmp_path, bundle_dir, clips, monkey
         main([str(clips), "--model", str(bundle_dir), "--out", str(tmp_path / "cut.csv"), "--quiet", "--jobs", "1"])
     kept = pd.read_csv(tmp_path / "cut.partial.csv")
     assert len(kept) >= 1 and set(kept["path"]) <= set(map(str, calls[0]))   # the first part survived the interruption
+
+
+def test_the_timeline_refuses_what_clip_mode_refuses(tmp_path, bundle_dir, bad_inputs):
+    """One decoder for both paths: a truncated or empty WAV is refused by the streaming timeline too."""
+    for name, reason in (("truncated.wav", "truncated WAV"), ("empty.wav", "holds no audio samples"), ("text.wav", "not readable as audio")):
+        with pytest.raises(AudioError, match=reason):
+            predict_timeline(bad_inputs / name, bundle_dir, window=1.0, hop=0.5, progress=False, n_jobs=None)
