@@ -33,13 +33,19 @@ def test_the_command_writes_copies_and_refuses_to_overwrite_the_sources(tmp_path
 
 
 @pytest.mark.slow
-def test_a_student_copy_runs_top_to_bottom_on_the_demo_corpus(monkeypatch):
+def test_student_copies_run_top_to_bottom_on_the_demo_corpus(tmp_path, monkeypatch):
+    """Notebooks 01 and 02 as students get them, in order, on the demo corpus, with a data folder of their own."""
     from nbclient import NotebookClient
 
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "demo").symlink_to(PROJECT_ROOT / "data" / "demo", target_is_directory=True)   # the generated demo corpus
+    monkeypatch.setenv("SER_DATA_DIR", str(data))      # derived files go to tmp_path, not to the course's data/
     monkeypatch.setenv("SER_DATA_SOURCE", "demo")
-    folder = PROJECT_ROOT / "build" / "student-test"
-    [path] = write_student_copies(folder, only=["02"])
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}},
-                   extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
-    assert all(o.get("output_type") != "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    folder = tmp_path / "student"
+    for path in write_student_copies(folder, only=["01", "02"]):
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}},
+                       extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
+        assert all(o.get("output_type") != "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs), path.name
+    assert (data / "derived" / "metadata.csv").is_file()   # notebook 01's table, read by 02
