@@ -37,9 +37,13 @@ def test_student_copies_run_top_to_bottom_on_the_demo_corpus(tmp_path, monkeypat
     """Notebooks 01 and 02 as students get them, in order, on the demo corpus, with a data folder of their own."""
     from nbclient import NotebookClient
 
+    from utils.core.paths import demo_dir
+    from utils.data.demo.corpus import ensure_demo_corpus
+
+    ensure_demo_corpus(demo_dir())                     # the course's demo corpus, generated if this is a fresh clone
     data = tmp_path / "data"
     data.mkdir()
-    (data / "demo").symlink_to(PROJECT_ROOT / "data" / "demo", target_is_directory=True)   # the generated demo corpus
+    (data / "demo").symlink_to(demo_dir(), target_is_directory=True)
     monkeypatch.setenv("SER_DATA_DIR", str(data))      # derived files go to tmp_path, not to the course's data/
     monkeypatch.setenv("SER_DATA_SOURCE", "demo")
     folder = tmp_path / "student"
