@@ -28,6 +28,7 @@ def test_no_solution_survives_and_the_code_is_untouched(path):
 def test_the_command_writes_copies_and_refuses_to_overwrite_the_sources(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "student"), "--only", "01", "02"]) == 0
     assert sorted(p.name[:2] for p in (tmp_path / "student").glob("*.ipynb")) == ["01", "02"]
+    assert (tmp_path / "student" / "GLOSSARY.md").read_text() == (PROJECT_ROOT / "notebooks" / "GLOSSARY.md").read_text(), "the glossary the notebooks link to"
     assert main(["--out", str(PROJECT_ROOT / "notebooks")]) == 2
     assert "must not overwrite" in capsys.readouterr().err
 
@@ -47,7 +48,7 @@ def test_student_copies_run_top_to_bottom_on_the_demo_corpus(tmp_path, monkeypat
     monkeypatch.setenv("SER_DATA_DIR", str(data))      # derived files go to tmp_path, not to the course's data/
     monkeypatch.setenv("SER_DATA_SOURCE", "demo")
     folder = tmp_path / "student"
-    for path in write_student_copies(folder, only=["01", "02"]):
+    for path in [p for p in write_student_copies(folder, only=["01", "02"]) if p.suffix == ".ipynb"]:
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}},
                        extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import copy as _copy
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -71,7 +72,9 @@ def _number_before(text: str, position: int) -> str:
 def write_student_copies(out_dir, *, only=None, source_dir=None) -> list:
     """Write the student copy of every notebook of ``source_dir`` (default ``notebooks/``) to ``out_dir``.
 
-    Returns the written paths.  ``only``: notebook numbers (``["05"]``) to copy, default all.
+    The Markdown files beside the notebooks (the glossary and the instructor guide, which the
+    notebooks link to) are copied as they are.  Returns the written paths.  ``only``: notebook
+    numbers (``["05"]``) to copy, default all.
     """
     import nbformat
 
@@ -90,6 +93,9 @@ def write_student_copies(out_dir, *, only=None, source_dir=None) -> list:
         target = out_dir / path.name
         nbformat.write(student_copy(nbformat.read(path, as_version=4)), target)
         written.append(target)
+    for guide in sorted(source_dir.glob("*.md")):  # the glossary and guide the notebooks link to
+        shutil.copyfile(guide, out_dir / guide.name)
+        written.append(out_dir / guide.name)
     return written
 
 
