@@ -154,6 +154,36 @@ def test_timeline_hop_larger_than_the_window(bundle_dir, recording):
     assert tl["start"].tolist() == pytest.approx([0, 5, 10, 15])
 
 
+def test_timeline_flags_a_doubtful_recording_and_speech_near_the_silence_level(tmp_path, bundle_dir, recording, capsys):
+    from utils.data.quality import SILENCE_DB, audio_quality
+    from utils.predict.timeline import SOFT_MARGIN_DB
+
+    plain = predict_timeline(recording, bundle_dir)
+    assert plain.attrs["flags"] == [] and plain.attrs["level_note"] == ""
+    y, sr = sf.read(recording, dtype="float32")
+    active = audio_quality(recording)["active_db"]
+    assert active > SILENCE_DB + SOFT_MARGIN_DB, "the test recording is at a normal level"
+    soft = tmp_path / "soft.wav"
+    sf.write(soft, y * 10 ** ((SILENCE_DB + 10 - active) / 20), sr)       # speech 10 dB above the silence level
+    tl = predict_timeline(soft, bundle_dir)
+    assert tl.attrs["level_note"].startswith(f"its speech is at about {SILENCE_DB + 10:.0f} dBFS, within {SOFT_MARGIN_DB:g} dB")
+    assert f"consider silence_db={SILENCE_DB - 20:.0f}" in tl.attrs["level_note"]
+    assert "low_level" not in tl.attrs["flags"]
+    quieter = predict_timeline(soft, bundle_dir, silence_db=SILENCE_DB - 20)
+    assert quieter.attrs["level_note"] == "" and quieter["silent"].sum() <= tl["silent"].sum()
+    offset = tmp_path / "offset.wav"
+    sf.write(offset, y + 0.02, sr)
+    assert predict_timeline(offset, bundle_dir).attrs["flags"] == ["dc_offset"]
+    assert main([str(soft), str(offset), str(recording), "--model", str(bundle_dir), "--timeline", "--quiet", "--out", str(tmp_path / "tl.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "doubtful recordings (predicted; check them):" in printed
+    assert f"{soft}: its speech is at about" in printed and f"{offset}: dc_offset (DC offset above" in printed
+    lines = printed.splitlines()
+    start = lines.index("doubtful recordings (predicted; check them):") + 1
+    listed = [line for line in lines[start:start + 3] if line.startswith("  ")]
+    assert len(listed) == 2 and not any(line.startswith(f"  {recording}:") for line in listed), "only the doubtful ones"
+
+
 def test_all_silent_recording_gives_a_clear_message(tmp_path, bundle_dir):
     path = tmp_path / "quiet.wav"
     sf.write(path, quiet(8), SR)

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_summary(results: pd.DataFrame, skipped: pd.DataFrame, seconds: float, timeline: bool, out=None, notes=()):
+def _print_summary(results: pd.DataFrame, skipped: pd.DataFrame, seconds: float, timeline: bool, out=None, notes=(), doubtful=()):
     out = out or sys.stdout
     unit = "windows" if timeline else "files"
     print(f"predicted {len(results)} {unit} in {seconds:.1f} s; skipped {len(skipped)} file(s)", file=out)
@@ -81,6 +81,10 @@ def _print_summary(results: pd.DataFrame, skipped: pd.DataFrame, seconds: float,
         print(f"doubtful: {int((results['flags'] != '').sum())} of {len(results)} {unit} flagged (kept; see the flags column):", file=out)
         for flag, n in flagged.items():
             print(f"  {flag}: {n} ({FLAGS.get(flag, '')})", file=out)
+    if doubtful:
+        print("doubtful recordings (predicted; check them):", file=out)
+        for note in doubtful:
+            print(f"  {note}", file=out)
     if notes:
         print("speaker adaptation:", file=out)
         for note in notes:
@@ -129,7 +133,7 @@ def _predict_in_parts(files, bundle, args) -> tuple:
 
 
 def _run_timeline(files, bundle, args) -> tuple:
-    parts, skipped, notes = [], [], []
+    parts, skipped, notes, doubtful = [], [], [], []
     for path in files:
         try:
             table = predict_timeline(
@@ -141,10 +145,13 @@ def _run_timeline(files, bundle, args) -> tuple:
             continue
         if args.adapt:
             notes.append(f"{path}: {table.attrs['note']}")
+        problems = [f"{flag} ({FLAGS[flag]})" for flag in table.attrs["flags"]] + ([table.attrs["level_note"]] if table.attrs["level_note"] else [])
+        if problems:
+            doubtful.append(f"{path}: " + "; ".join(problems))
         table.insert(0, "path", str(path))
         parts.append(table)
     results = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return results, pd.DataFrame(skipped, columns=["path", "reason"]), notes
+    return results, pd.DataFrame(skipped, columns=["path", "reason"]), notes, doubtful
 
 
 def _speaker_notes(results: pd.DataFrame) -> list:
@@ -181,8 +188,9 @@ def main(argv=None) -> int:
         return EXIT_NOTHING
     try:
         bundle = get_bundle(args.model, background=True)
+        doubtful = []
         if args.timeline:
-            results, skipped, notes = _run_timeline(files, bundle, args)
+            results, skipped, notes, doubtful = _run_timeline(files, bundle, args)
         else:
             speakers = "folder" if args.speakers_from_folders else args.speakers
             if speakers is not None and speakers != "folder":  # a table naming files relative to the folders given
@@ -202,7 +210,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     skipped = pd.concat([not_taken, skipped], ignore_index=True) if len(not_taken) else skipped
-    _print_summary(results, skipped, time.perf_counter() - started, args.timeline, notes=notes)
+    _print_summary(results, skipped, time.perf_counter() - started, args.timeline, notes=notes, doubtful=doubtful)
     if args.out:
         out = Path(args.out)
         results.to_csv(out, index=False)

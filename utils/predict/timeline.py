@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..core.parallel import effective_workers, single_blas_thread
 from ..data.audio import AudioError, audio_info, stream_signal
-from ..data.quality import SILENCE_DB, level_db
+from ..data.quality import SILENCE_DB, audio_quality, level_db, quality_flags
 from ..features.clip import trim_silence
 from ..features.inputs import input_parts, n_valid_frames, signal_inputs
 from .bundle import Bundle, BundleError
@@ -26,6 +26,14 @@ from .clips import ADAPTED, SINGLE_CLIP, adapted_proba, get_bundle, result_row
 
 SILENCE = "silence"
 """The ``emotion`` of a silent window."""
+
+SPEECH_ABOVE_SILENCE_DB = 30.0
+"""How far below a recording's speech (its active level) :func:`silence_level_for` puts silence."""
+
+SOFT_MARGIN_DB = 15.0
+"""A recording whose speech (its active level) is less than this many dB above ``silence_db`` gets a
+note: its softer speech may fall below the silence level and be skipped, while louder speech (anger,
+say) is kept, which biases every share computed from the windows."""
 
 
 def _window_features(segment: np.ndarray, starts, length: int, config, input_kind: str, silence_db: float):
@@ -160,7 +168,11 @@ def predict_timeline(
         One row per window: ``start``, ``end`` (seconds), ``emotion`` (or ``"silence"``),
         ``confidence``, ``silent`` (bool), ``rms_db``, and one probability column per class
         (NaN for silent windows); with ``adapt`` also ``model`` (``"speaker-adapted"``,
-        ``"single-clip"``, or empty for silent windows) and ``attrs["note"]``.
+        ``"single-clip"``, or empty for silent windows) and ``attrs["note"]``.  Always
+        ``attrs["flags"]``, the recording's quality flags (:func:`utils.data.quality.quality_flags`,
+        without ``too_long``), and ``attrs["level_note"]``: empty, or why soft speech may have
+        been marked silence (its level within :data:`SOFT_MARGIN_DB` of ``silence_db``) and a
+        ``silence_db`` to try.
 
     Raises
     ------
@@ -225,7 +237,35 @@ def predict_timeline(
             f"all {len(table)} windows are silent (RMS below {silence_db:g} dBFS; loudest window {table['rms_db'].max():.1f} dBFS): "
             "nothing to predict. If the recording is just quiet, lower silence_db",
         )
+    _recording_checks(path, table, silence_db)
     return table
+
+
+def silence_level_for(active_db: float, silence_db: float = SILENCE_DB) -> float:
+    """A ``silence_db`` for a recording whose speech is at ``active_db`` dBFS (:func:`utils.data.quality.audio_quality`).
+
+    :data:`SPEECH_ABOVE_SILENCE_DB` below the speech, or ``silence_db`` if that is lower, so that a
+    soft speaker's quieter speech is not marked silence while their louder speech is kept.
+
+    Examples
+    --------
+    >>> silence_level_for(-20.0), silence_level_for(-40.0)
+    (-50.0, -70.0)
+    """
+    return min(silence_db, active_db - SPEECH_ABOVE_SILENCE_DB)
+
+
+def _recording_checks(path: Path, table: pd.DataFrame, silence_db: float) -> None:
+    """File-level quality flags and a note on soft speech, in ``table.attrs`` (see :func:`predict_timeline`)."""
+    measures = audio_quality(path)
+    table.attrs["flags"] = [f for f in quality_flags(measures) if f != "too_long"]  # a timeline is for long recordings
+    active = measures["active_db"]
+    table.attrs["level_note"] = (
+        f"its speech is at about {active:.0f} dBFS, within {SOFT_MARGIN_DB:g} dB of the silence level ({silence_db:g} dBFS): "
+        f"softer speech may be marked silence ({table['silent'].mean():.0%} of the windows are), which biases shares of emotions "
+        f"towards loud ones; consider silence_db={silence_level_for(active, silence_db):.0f}"
+        if active < silence_db + SOFT_MARGIN_DB else ""
+    )
 
 
 def _stack(inputs: list):
