@@ -44,6 +44,11 @@ TERMS = {
     "Out-of-fold": (r"\bout-of-fold\b", ALL),
     "Cross-corpus": (r"\bcross-corpus\b", ALL),
     "Cross-entropy": (r"\bcross-entropy\b", ALL),
+    "False-alarm rate": (r"\bfalse-alarm rate\b", ALL),
+    "Cross-fitting": (r"\bcross-fitt(?:ed|ing)\b", ALL),
+    "ROC curve": (r"\bROC curve\b", ALL),
+    "F1 score": (r"\bF1\b", ALL),
+    "Z-score": (r"\bz-scor(?:e|es|ed|ing)\b", ALL),
     "Validation set": (r"\bvalidation (?:set|speakers)\b", {"04", "05"}),
     "Test set": (r"\btest (?:set|speakers)\b", {"04", "05"}),
     "Accuracy": (r"\baccuracy\b", {"05"}),
@@ -125,7 +130,7 @@ def link_notebook(nb, number: str) -> list:
         target = f"GLOSSARY.md#{slug(term)}"
         if any(f"]({target})" in c.source for c in markdown):
             continue
-        regex = re.compile(pattern) if term in {"Adam", "ECE", "UAR", "STFT", "SNR", "MFCC", "Conv1D", "SpecAugment"} else re.compile(pattern, re.IGNORECASE)
+        regex = re.compile(pattern) if term in {"Adam", "ECE", "UAR", "STFT", "SNR", "MFCC", "Conv1D", "SpecAugment", "ROC curve", "F1 score"} else re.compile(pattern, re.IGNORECASE)
         for cell in markdown[1:]:  # the first cell is the title and objectives; terms are linked where they are taught
             m = _first_free_match(cell.source, regex)
             if m:
