@@ -209,9 +209,9 @@ def timed(fn, *args, **kwargs):
 def stage_times(paths: list, config: FeatureConfig) -> list:
     """Milliseconds per clip of each stage of utils.features, on the sample."""
     from utils.core.files import file_digest
-    from utils.features.clip import compute, trim_silence
+    from utils.features.clip import compute, prepare_signal
 
-    totals = dict.fromkeys(["content hash (cache key)", "decode + resample (load_audio)", "trim silence", "noisy copy (Augmentation.apply)", "features of both (compute x 2)"], 0.0)
+    totals = dict.fromkeys(["content hash (cache key)", "decode + resample (load_audio)", "remove DC, trim silence", "noisy copy (Augmentation.apply)", "features of both (compute x 2)"], 0.0)
     names = list(totals)
     for p in paths:
         t0 = time.perf_counter()
@@ -219,7 +219,7 @@ def stage_times(paths: list, config: FeatureConfig) -> list:
         t1 = time.perf_counter()
         y, _ = load_audio(p, sr=config.sr)
         t2 = time.perf_counter()
-        y = trim_silence(y, config)
+        y = prepare_signal(y, config)
         t3 = time.perf_counter()
         noisy = NOISE.apply(y, config.sr, clip_id=p.stem)
         t4 = time.perf_counter()

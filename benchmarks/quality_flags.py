@@ -6,7 +6,8 @@ Usage::
     python benchmarks/quality_flags.py path/to/emodb
 
 Measures every audio file below the folder as folder prediction does
-(``utils.data.quality.audio_quality`` and ``quality_flags``), without a model, and prints the count
+(``utils.predict.clips.file_quality`` with the course's feature configuration, and
+``utils.data.quality.quality_flags``), without a model, and prints the count
 of each flag, the percentiles of the active level (dBFS) and the seconds it took.  Files that
 cannot be read are counted with their reason.
 """
@@ -25,7 +26,9 @@ import numpy as np
 
 from utils.core.files import walk_files
 from utils.data.audio import AUDIO_SUFFIXES, AudioError
-from utils.data.quality import FLAGS, SILENCE_DB, audio_quality, quality_flags
+from utils.data.quality import FLAGS, SILENCE_DB, quality_flags
+from utils.learn.recipes import COURSE
+from utils.predict.clips import file_quality
 
 
 def main(argv=None) -> int:
@@ -40,7 +43,7 @@ def main(argv=None) -> int:
     flags, levels, unreadable = Counter(), [], Counter()
     for path in files:
         try:
-            measures = audio_quality(path)
+            measures = file_quality(path, COURSE.features)
         except AudioError as exc:
             unreadable[exc.reason] += 1
             continue
@@ -49,7 +52,7 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - started
     print(f"{len(files)} files, {len(levels)} measured in {seconds:.1f} s")
     for flag in FLAGS:
-        print(f"  {flag:13s} {flags[flag]:5d} ({100 * flags[flag] / max(len(levels), 1):.1f}%)  {FLAGS[flag]}")
+        print(f"  {flag:16s} {flags[flag]:5d} ({100 * flags[flag] / max(len(levels), 1):.1f}%)  {FLAGS[flag]}")
     if levels:
         q = np.percentile(levels, [0, 1, 5, 50, 95, 100])
         print(f"active level (dBFS): min {q[0]:.1f}, 1% {q[1]:.1f}, 5% {q[2]:.1f}, median {q[3]:.1f}, 95% {q[4]:.1f}, max {q[5]:.1f}; silence level {SILENCE_DB:g}")

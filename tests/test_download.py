@@ -361,6 +361,32 @@ def test_symlink_member_is_refused(tmp_path):
     assert not (tmp_path / "ravdess" / "Actor_01").exists()
 
 
+def test_a_link_already_in_the_destination_is_not_written_through(tmp_path):
+    """An Actor_XX folder (or a file) that is a symbolic link would let the zip write outside ``ravdess/``."""
+    zip_path = tmp_path / "a.zip"
+    zip_path.write_bytes(make_zip({f"Audio/{RAV_MEMBERS[0]}": wav_bytes(0)}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    root = tmp_path / "data" / "ravdess"
+    root.mkdir(parents=True)
+    (root / RAV_MEMBERS[0].split("/")[0]).symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(UnsafeArchiveError, match="is a symbolic link"):
+        extract_ravdess_zip(zip_path, root, progress=False)
+    assert not list(elsewhere.iterdir())
+    result = import_ravdess_zip(zip_path, tmp_path / "data", zenodo_api=None, progress=False)
+    assert "symbolic link" in result.failed[zip_path.name] and not list(elsewhere.iterdir())
+
+
+def test_members_that_are_not_audio_are_reported_and_the_rest_extracted(tmp_path):
+    zip_path = tmp_path / "a.zip"
+    zip_path.write_bytes(make_zip({RAV_MEMBERS[0]: wav_bytes(0), RAV_MEMBERS[1]: b"<html>Sign in to continue</html>"}))
+    result = import_ravdess_zip(zip_path, tmp_path / "data", zenodo_api=None, progress=False)
+    assert (tmp_path / "data" / "ravdess" / RAV_MEMBERS[0]).is_file()
+    assert not (tmp_path / "data" / "ravdess" / RAV_MEMBERS[1]).exists()
+    assert "not a WAV file" in result.failed[f"{zip_path.name}: {RAV_MEMBERS[1]}"] and not result.ok
+    assert "1 audio files" in result.done[zip_path.name]
+
+
 def test_import_from_local_zip(server, tmp_path):
     data = ravdess_zip()
     zip_path = tmp_path / "Audio_Speech_Actors_01-24.zip"
@@ -443,7 +469,7 @@ def test_names_the_scanner_refuses_are_not_imported(tmp_path):
 
     zip_path = tmp_path / "a.zip"
     zip_path.write_bytes(make_zip({RAV_MEMBERS[0]: wav_bytes(0), "Actor_01/03-01-09-01-01-01-01.wav": wav_bytes(1)}))
-    assert list(extract_ravdess_zip(zip_path, tmp_path / "zip" / "ravdess", progress=False)) == [RAV_MEMBERS[0]]
+    assert list(extract_ravdess_zip(zip_path, tmp_path / "zip" / "ravdess", progress=False)[0]) == [RAV_MEMBERS[0]]
     assert not (tmp_path / "zip" / "ravdess" / "Actor_01" / "03-01-09-01-01-01-01.wav").exists()
 
 

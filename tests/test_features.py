@@ -149,7 +149,7 @@ CHANGED = {
     "stats": ("mean", "std"), "vector_features": ("mfcc",), "n_frames": 200,
     "frame_features": ("mel",), "frame_crop": "start", "pad_value": -1.0, "res_type": "soxr_vhq",
     "pitch_fmin": 70.0, "pitch_fmax": 500.0, "voicing_threshold": 0.3, "voicing_top_db": 35.0,
-    "percentiles": (25.0, 50.0, 75.0), "deltas": False, "delta_width": 5,
+    "percentiles": (25.0, 50.0, 75.0), "deltas": False, "delta_width": 5, "remove_dc": False,
 }
 
 
@@ -196,6 +196,38 @@ def test_from_json_rejects_missing_field_and_bad_json(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         FeatureConfig.from_json(path)
+
+
+def test_a_configuration_saved_before_dc_removal_reads_as_without_it(tmp_path):
+    data = FeatureConfig().to_dict()
+    del data["remove_dc"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    assert FeatureConfig.from_json(path) == FeatureConfig(remove_dc=False)   # what it computed then
+
+
+def _speech_like(seconds=1.5, sr=16000):
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(np.sin(2 * np.pi * k * 170 * t) / k for k in range(1, 6)) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
+    pause = np.zeros(sr)
+    return np.concatenate([pause, 0.2 * y, pause]).astype("float32")
+
+
+def test_a_dc_offset_changes_neither_trimming_nor_features(tmp_path):
+    """A constant offset of 0.01 used to stop the trimming (all of 3.5 s kept) and move every feature."""
+    config = FeatureConfig(frame_features=("mfcc", "mel", "prosody"))
+    y = _speech_like()
+    sf.write(tmp_path / "clean.wav", y, 16000)
+    sf.write(tmp_path / "offset.wav", y + 0.01, 16000)
+    clean, offset = load_clip(tmp_path / "clean.wav", config), load_clip(tmp_path / "offset.wav", config)
+    assert len(clean) < 1.7 * 16000 and len(offset) == len(clean)
+    v_clean, f_clean = compute(clean, config, with_frames=True)
+    v_offset, f_offset = compute(offset, config, with_frames=True)
+    assert np.allclose(v_offset, v_clean, atol=1e-3 * np.abs(v_clean).max())
+    sounding = f_clean[:, -1] > -60   # frame energy in dB: the last, nearly empty frame is left out
+    assert np.allclose(f_offset[sounding], f_clean[sounding], atol=1e-3 * np.abs(f_clean).max())
+    without = dataclasses.replace(config, remove_dc=False)   # the old behaviour, for contrast
+    assert len(load_clip(tmp_path / "offset.wav", without)) > 3 * 16000
 
 
 @pytest.mark.parametrize(

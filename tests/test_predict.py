@@ -289,7 +289,7 @@ def test_a_stats_bundle_predicts_a_clip_and_a_folder(stats_bundle_dir, clips):
 
 
 def test_a_stats_bundle_predicts_a_timeline(tmp_path, stats_bundle_dir):
-    from utils.features.clip import trim_silence
+    from utils.features.clip import prepare_signal
 
     path = tmp_path / "twelve.wav"
     sf.write(path, np.concatenate([voice(5, 140), quiet(4), voice(3, 210, seed=4)]), SR)
@@ -299,10 +299,10 @@ def test_a_stats_bundle_predicts_a_timeline(tmp_path, stats_bundle_dir):
     voiced = tl[~tl["silent"]]
     assert voiced["emotion"].isin(LABELS).all()
     np.testing.assert_allclose(voiced[LABELS].sum(axis=1), 1.0, rtol=1e-5)
-    # the first window equals the statistics of its (trimmed) samples, predicted directly
+    # the first window equals the statistics of its samples (DC removed, trimmed), predicted directly
     b = load_bundle(stats_bundle_dir)
     signal = np.concatenate(list(stream_signal(path, STATS_CONFIG.sr)))
-    first = b.predict_proba(b.features(trim_silence(signal[: 3 * STATS_CONFIG.sr], STATS_CONFIG)))[0]
+    first = b.predict_proba(b.features(prepare_signal(signal[: 3 * STATS_CONFIG.sr], STATS_CONFIG)))[0]
     np.testing.assert_allclose(tl.loc[0, LABELS].to_numpy(float), first, rtol=1e-4, atol=1e-6)
 
 
@@ -398,7 +398,8 @@ def _tone(seconds, sr=SR, level=0.2):
 BAD_INPUTS = {   # file name: (how it is written, expected outcome: a set of flags, or the start of a skip reason)
     "dc_offset.wav": (lambda p: sf.write(p, voice(1.5) + 0.01, SR), {"dc_offset"}),
     "near_silence.wav": (lambda p: sf.write(p, voice(1.5) * 10 ** (-45 / 20), SR), {"low_level"}),   # about -60 dBFS RMS, peak above -70
-    "room_noise.wav": (lambda p: sf.write(p, 3e-4 * np.random.default_rng(0).standard_normal(SR * 2), SR), {"low_level"}),
+    "room_noise.wav": (lambda p: sf.write(p, 3e-4 * np.random.default_rng(0).standard_normal(SR * 2), SR), {"low_level", "no_voiced_frames"}),
+    "loud_noise.wav": (lambda p: sf.write(p, 0.05 * np.random.default_rng(1).standard_normal(SR * 2), SR), {"no_voiced_frames"}),
     "clipped.wav": (lambda p: sf.write(p, np.clip(voice(1.5) * 8, -1, 1), SR), {"clipping"}),
     "short.wav": (lambda p: sf.write(p, voice(0.3), SR), {"too_short"}),
     "long.flac": (lambda p: sf.write(p, np.tile(voice(1.0), 31), SR), {"too_long"}),

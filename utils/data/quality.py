@@ -65,6 +65,7 @@ FLAGS = {
     "too_short": f"shorter than {MIN_SECONDS:g} s",
     "too_long": f"longer than {LONG_CLIP_SECONDS:g} s: one answer for the whole recording (see --timeline)",
     "mono_cancels": f"mono mix {CANCEL_DB:g} dB or more below the loudest channel (channels in opposite phase)",
+    "no_voiced_frames": "no voiced frame (no pitch of a voice found): noise or silence, not speech",
 }
 """Every flag :func:`quality_flags` can raise, with what it means."""
 
@@ -95,7 +96,8 @@ def audio_quality(path, *, block_seconds: float = 30.0) -> dict:
     -------
     dict
         ``duration`` (s), ``rms_db`` (of the mono mix), ``active_db`` (the
-        :data:`ACTIVE_PERCENTILE` percentile of its 20-ms frame levels), ``peak`` (largest magnitude),
+        :data:`ACTIVE_PERCENTILE` percentile of its 20-ms frame levels); both levels are of the
+        signal without its DC offset, as the features see it, ``peak`` (largest magnitude),
         ``dc`` (largest absolute channel mean), ``clipped_share``, ``channels`` and
         ``mono_drop_db`` (loudest channel's level minus the mono mix's; 0 for mono files).
 
@@ -113,24 +115,25 @@ def audio_quality(path, *, block_seconds: float = 30.0) -> dict:
         n, frame_power = 0, []
         sums = np.zeros(channels)
         squares = np.zeros(channels)
-        mono_squares, peak, clipped = 0.0, 0.0, 0
+        mono_sum, mono_squares, peak, clipped = 0.0, 0.0, 0.0, 0
         for block in handle.blocks(blocksize=frame * max(1, int(block_seconds / 0.02)), dtype="float64", always_2d=True):
             block = np.nan_to_num(block)
             n += len(block)
             sums += block.sum(axis=0)
             squares += (block**2).sum(axis=0)
             mono = block.mean(axis=1)
+            mono_sum += float(mono.sum())
             mono_squares += float((mono**2).sum())
             k = len(mono) // frame
             if k:
-                frame_power.append((mono[: k * frame].reshape(k, frame) ** 2).mean(axis=1))
+                frame_power.append(mono[: k * frame].reshape(k, frame).var(axis=1))   # each frame's own offset removed
             magnitude = np.abs(block)
             peak = max(peak, float(magnitude.max(initial=0.0)))
             clipped += int((magnitude >= CLIP_LEVEL).any(axis=1).sum())
     n = max(n, 1)
-    mono_db = _db(mono_squares / n)
+    mono_db = _db(max(mono_squares / n - (mono_sum / n) ** 2, 0.0))   # the level of the sound, DC offset removed
     active = _db(float(np.percentile(np.concatenate(frame_power), ACTIVE_PERCENTILE))) if frame_power else mono_db
-    drop = 0.0 if channels == 1 else _db(float(squares.max()) / n) - mono_db
+    drop = 0.0 if channels == 1 else _db(float(np.max(squares / n - (sums / n) ** 2))) - mono_db
     return {
         "duration": n / rate, "rms_db": mono_db, "active_db": active, "peak": peak, "dc": float(np.abs(sums / n).max()),
         "clipped_share": clipped / n, "channels": channels, "mono_drop_db": float(drop),
@@ -139,6 +142,10 @@ def audio_quality(path, *, block_seconds: float = 30.0) -> dict:
 
 def quality_flags(measures: dict) -> list:
     """The :data:`FLAGS` that :func:`audio_quality`'s measures raise, in the order of :data:`FLAGS`.
+
+    ``no_voiced_frames`` needs a pitch tracker, which lives with the features: it is raised when
+    ``measures`` holds ``voiced_frames`` (counted by :func:`utils.predict.clips.file_quality`
+    with the bundle's own voicing settings) and that count is 0.
 
     Examples
     --------
@@ -152,6 +159,7 @@ def quality_flags(measures: dict) -> list:
         "too_short": measures["duration"] < MIN_SECONDS,
         "too_long": measures["duration"] > LONG_CLIP_SECONDS,
         "mono_cancels": measures["channels"] > 1 and measures["mono_drop_db"] >= CANCEL_DB,
+        "no_voiced_frames": measures.get("voiced_frames") == 0,
     }
     return [flag for flag in FLAGS if raised[flag]]
 

@@ -2,9 +2,11 @@
 
 Reading a clip (:func:`load_clip`) goes through :func:`utils.data.audio.load_audio`, so a bad
 file is reported the same way everywhere, resampled to ``config.sr`` with ``config.res_type``.
-Leading and trailing silence is trimmed when ``config.trim_db`` is set
-(:func:`librosa.effects.trim` with ``frame_length=n_fft``, ``hop_length=hop_length``), *before*
-any augmentation, so a noisy copy covers the same speech.
+Every signal then goes through :func:`prepare_signal`, in clip, folder and timeline mode alike:
+its DC offset is removed when ``config.remove_dc`` is set (:func:`remove_dc`), and leading and
+trailing silence is trimmed when ``config.trim_db`` is set (:func:`librosa.effects.trim` with
+``frame_length=n_fft``, ``hop_length=hop_length``), *before* any augmentation, so a noisy copy
+covers the same speech.
 
 Clips shorter than the analysis window (``n_fft`` samples, 32 ms at the defaults) are rejected,
 never padded: :func:`load_clip` raises :class:`~utils.data.audio.AudioError` naming the file, and
@@ -185,11 +187,45 @@ def trim_silence(y, config: FeatureConfig) -> np.ndarray:
     return trimmed
 
 
+def remove_dc(y, config: FeatureConfig) -> np.ndarray:
+    """The signal minus its mean (its DC offset), if ``config.remove_dc`` is set; else ``y`` unchanged.
+
+    A constant offset adds energy at 0 Hz to every frame: trimming (which looks for quiet frames)
+    then finds none, and the lowest mel bands and the first MFCCs follow the offset rather than
+    the voice.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.sin(np.linspace(0, 200 * np.pi, 16000)).astype("float32") + 0.01
+    >>> round(float(remove_dc(y, FeatureConfig()).mean()), 6)
+    0.0
+    """
+    if not config.remove_dc or not len(y):
+        return y
+    return (y - np.mean(y, dtype=np.float64)).astype(y.dtype, copy=False)
+
+
+def prepare_signal(y, config: FeatureConfig) -> np.ndarray:
+    """What every signal goes through before its features: :func:`remove_dc`, then :func:`trim_silence`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tone = 0.3 * np.sin(np.linspace(0, 200 * np.pi, 8000))
+    >>> y = (np.concatenate([np.zeros(8000), tone, np.zeros(8000)]) + 0.01).astype("float32")
+    >>> len(prepare_signal(y, FeatureConfig())) < 12000          # the offset does not stop the trimming
+    True
+    """
+    return trim_silence(remove_dc(y, config), config)
+
+
 def load_clip(path, config: FeatureConfig) -> np.ndarray:
     """Read a file as the mono float32 signal the features are computed from.
 
     Decodes with :func:`utils.data.audio.load_audio` (``offset``, ``duration``, resampled to
-    ``config.sr`` with ``config.res_type``), then trims silence if ``config.trim_db`` is set.
+    ``config.sr`` with ``config.res_type``), then removes the DC offset and trims silence
+    (:func:`prepare_signal`).
 
     Parameters
     ----------
@@ -213,7 +249,7 @@ def load_clip(path, config: FeatureConfig) -> np.ndarray:
     """
     y, _ = load_audio(path, sr=config.sr, offset=config.offset, duration=config.duration, res_type=config.res_type)
     read = len(y)
-    y = trim_silence(y, config)
+    y = prepare_signal(y, config)
     if len(y) < config.n_fft:
         trimmed = f" after trimming silence (read {read})" if len(y) != read else ""
         raise AudioError(

@@ -55,6 +55,7 @@ _FIELD_KINDS = {
     "res_type": "str",
     "offset": "float",
     "duration": "float?",
+    "remove_dc": "bool",
     "trim_db": "float?",
     "n_fft": "int",
     "win_length": "int?",
@@ -78,6 +79,11 @@ _FIELD_KINDS = {
     "deltas": "bool",
     "delta_width": "int",
 }
+
+_ADDED_LATER = {"remove_dc": False}
+"""Fields added after configurations were first saved, with the value that reproduces what a
+configuration saved before them computed (read when the field is missing from the JSON)."""
+
 
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
@@ -139,6 +145,10 @@ class FeatureConfig:
         Seconds skipped at the start of every file before anything else.
     duration : float, optional
         Seconds read after ``offset``; ``None`` reads to the end.
+    remove_dc : bool
+        Subtract the signal's mean (its DC offset) before anything else, so that a constant offset
+        (a cheap sound card, a badly set mixer) changes neither the trimming nor any feature
+        (:func:`utils.features.clip.remove_dc`).
     trim_db : float, optional
         Trim leading and trailing parts quieter than this many dB below the clip's loudest frame
         (:func:`librosa.effects.trim`); ``None`` keeps the clip as read.
@@ -197,6 +207,7 @@ class FeatureConfig:
     res_type: str = "soxr_hq"
     offset: float = 0.0
     duration: float | None = None
+    remove_dc: bool = True
     trim_db: float | None = 30.0
     n_fft: int = 512
     win_length: int | None = None
@@ -340,6 +351,7 @@ class FeatureConfig:
         unknown = sorted(set(data) - set(names))
         if unknown:
             raise ValueError(f"unknown FeatureConfig field(s) {unknown}; known fields: {names}")
+        data = {**_ADDED_LATER, **data}
         missing = [n for n in names if n not in data]
         if missing:
             raise ValueError(f"FeatureConfig field(s) {missing} missing")

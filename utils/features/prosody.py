@@ -229,3 +229,19 @@ def prosody_statistics(p: np.ndarray, config: FeatureConfig) -> np.ndarray:
         energy[voiced].mean() if voiced.any() else energy.mean(),
         np.log(seconds),
     ], dtype=np.float64)
+
+
+def voiced_frame_count(y, config: FeatureConfig) -> int:
+    """How many frames of a signal are voiced, as the ``voiced`` column of :func:`prosody_frames` decides.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(16000) / 16000
+    >>> voiced_frame_count((0.3 * np.sin(2 * np.pi * 220 * t)).astype("float32"), FeatureConfig()) > 90
+    True
+    >>> voiced_frame_count((0.01 * np.random.default_rng(0).standard_normal(16000)).astype("float32"), FeatureConfig())
+    0
+    """
+    return int(prosody_frames(y, config)[:, 1].sum())
+

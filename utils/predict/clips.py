@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -38,11 +39,12 @@ import pandas as pd
 from ..core.files import walk_files
 from ..core.parallel import effective_workers, single_blas_thread
 from ..core.paths import PROJECT_ROOT
-from ..data.audio import AUDIO_SUFFIXES
-from ..data.quality import audio_quality, flag_counts, quality_flags
+from ..data.audio import AUDIO_SUFFIXES, AudioError
+from ..data.quality import LONG_CLIP_SECONDS, audio_quality, flag_counts, quality_flags
 from ..features.clip import load_clip
 from ..features.extract import extract_corpus
 from ..features.inputs import FRAME_KINDS
+from ..features.prosody import voiced_frame_count
 from .bundle import Bundle, BundleError, load_bundle
 
 DEFAULT_BUNDLE = PROJECT_ROOT / "models" / "demo"
@@ -168,6 +170,25 @@ def result_row(probabilities: np.ndarray, labels: list) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
+def file_quality(path, config, y=None) -> dict:
+    """A file's quality measures (:func:`utils.data.quality.audio_quality`) and its voiced frames.
+
+    ``voiced_frames`` counts the voiced frames (:func:`utils.features.prosody.voiced_frame_count`,
+    with the bundle's voicing settings) of the clip as the features see it (``y``, or the file read
+    with :func:`~utils.features.clip.load_clip`, its first :data:`~utils.data.quality.LONG_CLIP_SECONDS`
+    seconds for a long one); it is left out if the clip cannot be read.
+    """
+    measures = audio_quality(path)
+    try:
+        if y is None:
+            limit = min(config.duration or LONG_CLIP_SECONDS, LONG_CLIP_SECONDS)
+            y = load_clip(path, dataclasses.replace(config, duration=limit))
+        measures["voiced_frames"] = voiced_frame_count(y, config)
+    except (AudioError, ValueError):
+        pass
+    return measures
+
+
 def predict_emotion(path, bundle=None) -> dict:
     """Predict the emotion of one audio file.
 
@@ -206,7 +227,7 @@ def predict_emotion(path, bundle=None) -> dict:
     row = result_row(p, b.labels)
     return {
         "emotion": row["emotion"], "confidence": row["confidence"], "probabilities": {c: float(v) for c, v in zip(b.labels, p)},
-        "flags": quality_flags(audio_quality(path)),
+        "flags": quality_flags(file_quality(path, b.config, y)),
     }
 
 
@@ -339,12 +360,12 @@ def take(inputs, rows):
     return tuple(X[rows] for X in inputs) if isinstance(inputs, tuple) else inputs[rows]
 
 
-def _flags(paths, n_jobs) -> list:
-    """The ``;``-joined quality flags of each file (:mod:`utils.data.quality`), read in threads."""
+def _flags(paths, config, n_jobs) -> list:
+    """The ``;``-joined quality flags of each file (:func:`file_quality`), measured in threads."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(path):
-        return ";".join(quality_flags(audio_quality(path)))
+        return ";".join(quality_flags(file_quality(path, config)))
 
     workers = effective_workers(n_jobs, backend="threading")
     if workers == 1 or len(paths) < 2:
@@ -448,7 +469,8 @@ def predict_folder(paths_or_folder, bundle=None, *, speakers=None, speaker=None,
     best = probabilities.argmax(axis=1)
     results["emotion"] = np.asarray(b.labels, dtype=object)[best]
     results["confidence"] = probabilities[np.arange(len(best)), best].astype(float)
-    results["flags"] = _flags(results["path"], n_jobs)
+    with single_blas_thread():
+        results["flags"] = _flags(results["path"], b.config, n_jobs)
     for j, label in enumerate(b.labels):
         results[label] = probabilities[:, j].astype(float)
     results = results[columns]

@@ -19,7 +19,7 @@ import pandas as pd
 from ..core.parallel import effective_workers, single_blas_thread
 from ..data.audio import AudioError, audio_info, stream_signal
 from ..data.quality import SILENCE_DB, audio_quality, level_db, quality_flags
-from ..features.clip import trim_silence
+from ..features.clip import remove_dc, trim_silence
 from ..features.inputs import input_parts, n_valid_frames, signal_inputs
 from .bundle import Bundle, BundleError
 from .clips import ADAPTED, SINGLE_CLIP, adapted_proba, get_bundle, result_row
@@ -39,8 +39,8 @@ say) is kept, which biases every share computed from the windows."""
 def _window_features(segment: np.ndarray, starts, length: int, config, input_kind: str, silence_db: float):
     """Features of windows ``segment[s : s + length]``; ``None`` for silent ones.
 
-    Each window is trimmed as :func:`utils.features.clip.load_clip` trims a clip
-    (:func:`utils.features.clip.trim_silence`), then the bundle's input features are computed on it
+    Each window is prepared as :func:`utils.features.clip.load_clip` prepares a clip (DC offset
+    removed, silence trimmed: :func:`utils.features.clip.prepare_signal`), then the bundle's input features are computed on it
     (:func:`utils.features.inputs.signal_inputs`: vector, frame sequence or frame statistics).  Returns
     ``(features list, rms_db list)``.  With a tuple of kinds (a bundle and its adapted model) each
     window's features are a tuple of the inputs and the number of real frames.
@@ -50,7 +50,7 @@ def _window_features(segment: np.ndarray, starts, length: int, config, input_kin
     out, levels = [], []
     with single_blas_thread():
         for s in starts:
-            y = segment[s : s + length]
+            y = remove_dc(segment[s : s + length], config)   # an offset is not sound: it must not keep a window from silence
             level = level_db(y)
             levels.append(level)
             if level < silence_db:

@@ -4,7 +4,10 @@ Every member is checked *before* anything is written: absolute paths, ``..`` and
 are refused (:class:`~.common.UnsafeArchiveError`).  Only the ``Actor_XX/*.wav`` members whose
 names are valid RAVDESS names (:func:`utils.data.corpora.corpus_of_name`) are extracted, each
 through a temporary name; files already in place with the member's size and CRC-32 are left
-alone, files that differ are replaced only with ``force``.
+alone, files that differ are replaced only with ``force``.  A symbolic link already in the
+destination (an ``Actor_XX`` folder or a file) is refused before anything is written, since
+extracting would write through it.  A member with a RAVDESS name whose content is not WAV audio
+is not extracted and is reported; the rest of the archive is.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from tqdm.auto import tqdm
 
 from ..corpora import corpus_of_name
-from .common import CHUNK, DownloadError, UnsafeArchiveError, ensure_free_space, part_path, short_error
+from .common import CHUNK, DownloadError, UnsafeArchiveError, ensure_free_space, part_path, short_error, wav_header_problem
 
 
 def _unsafe_reason(info: zipfile.ZipInfo, dest: Path) -> str | None:
@@ -114,7 +117,27 @@ def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Pat
     os.replace(part, target)
 
 
-def extract_ravdess_zip(zip_path, root, *, force: bool = False, progress: bool = True) -> dict:
+def _linked_target(root: Path, rel: str) -> Path | None:
+    """The first symbolic link on the way from ``root`` to ``root / rel`` (``root`` itself may be one), or None."""
+    path = root
+    for part in PurePosixPath(rel).parts:
+        path = path / part
+        if path.is_symlink():
+            return path
+    return None
+
+
+def _member_problem(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
+    """Why a member is not WAV audio (its first bytes), or None."""
+    try:
+        with archive.open(info) as fh:
+            head = fh.read(12)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        return f"cannot be read ({short_error(exc)})"
+    return wav_header_problem(head)
+
+
+def extract_ravdess_zip(zip_path, root, *, force: bool = False, progress: bool = True) -> tuple:
     """Safely extract the ``Actor_XX/*.wav`` members of a RAVDESS zip into ``root``.
 
     Parameters
@@ -129,13 +152,17 @@ def extract_ravdess_zip(zip_path, root, *, force: bool = False, progress: bool =
 
     Returns
     -------
-    dict of str to int
+    files : dict of str to int
         ``"Actor_XX/NAME.wav"`` to size, for every audio file of the archive now in place.
+    rejected : dict of str to str
+        ``"Actor_XX/NAME.wav"`` to the reason, for every member with a RAVDESS name that is not
+        WAV audio (not extracted).
 
     Raises
     ------
     UnsafeArchiveError
-        A member would land outside ``root`` (see :func:`check_zip_members`); nothing is written.
+        A member would land outside ``root`` (see :func:`check_zip_members`), or a folder or file
+        it would be written to is a symbolic link; nothing is written.
     DownloadError
         Not a zip, no RAVDESS audio inside, or existing different files and ``force`` is False.
     """
@@ -153,6 +180,16 @@ def extract_ravdess_zip(zip_path, root, *, force: bool = False, progress: bool =
                 members.setdefault(rel, info)
         if not members:
             raise DownloadError(f"{zip_path}: no Actor_XX/*.wav audio files inside; is this a RAVDESS archive?")
+        for rel in members:
+            link = _linked_target(root, rel)
+            if link is not None:
+                raise UnsafeArchiveError(
+                    f"{zip_path}: refusing to extract: {link} is a symbolic link (to {os.readlink(link)}) and "
+                    f"{rel} would be written through it; remove the link or extract elsewhere; nothing was extracted"
+                )
+        rejected = {rel: f"{zip_path}: member {info.filename!r} {problem}"
+                    for rel, info in members.items() if (problem := _member_problem(archive, info))}
+        members = {rel: info for rel, info in members.items() if rel not in rejected}
         todo, differing = [], []
         for rel, info in members.items():
             target = root / rel
@@ -172,4 +209,4 @@ def extract_ravdess_zip(zip_path, root, *, force: bool = False, progress: bool =
         for info, target in tqdm(todo, desc=f"extracting {zip_path.name}", unit="file",
                                  disable=not progress, leave=False):
             _extract_member(archive, info, target, zip_path)
-        return {rel: info.file_size for rel, info in members.items()}
+        return {rel: info.file_size for rel, info in members.items()}, rejected

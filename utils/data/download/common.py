@@ -55,6 +55,23 @@ class UnsafeArchiveError(DownloadError):
     """An archive member would be written outside the destination (absolute path, ``..``, link)."""
 
 
+def wav_header_problem(head: bytes) -> str | None:
+    """Why a file starting with ``head`` (its first 12 bytes) is not WAV audio, or None.
+
+    Examples
+    --------
+    >>> wav_header_problem(b"RIFF\\x24\\x00\\x00\\x00WAVE") is None
+    True
+    >>> wav_header_problem(b"version https://git-lfs")
+    'is a Git LFS pointer, not audio (the folder comes from a clone or zip without Git LFS)'
+    """
+    if head.startswith(b"version http"):
+        return "is a Git LFS pointer, not audio (the folder comes from a clone or zip without Git LFS)"
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return "is not a WAV file (no RIFF/WAVE header)"
+    return None
+
+
 def short_error(exc: BaseException) -> str:
     """A one-line description of an exception (the innermost message of requests/urllib3 wrappers)."""
     while True:

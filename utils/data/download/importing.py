@@ -16,7 +16,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..corpora import CORPORA, DEMOGRAPHICS_FILE, parse_name
-from .common import DownloadError, DownloadResult, part_path, resolve_dest, short_error
+from .common import DownloadError, DownloadResult, part_path, resolve_dest, short_error, wav_header_problem
 from .cremad import CREMAD_AUDIO_DIR, CREMAD_EXPECTED
 from .ravdess import RAVDESS_EXPECTED, RAVDESS_SPEECH
 
@@ -45,12 +45,7 @@ def layout_target(corpus: str, name: str) -> str | None:
 def _content_problem(path: Path) -> str | None:
     """Why a file is not WAV audio (a Git LFS pointer, something else), or None."""
     with open(path, "rb") as fh:
-        head = fh.read(12)
-    if head.startswith(b"version http"):
-        return "is a Git LFS pointer, not audio (the folder comes from a clone or zip without Git LFS)"
-    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-        return "is not a WAV file (no RIFF/WAVE header)"
-    return None
+        return wav_header_problem(fh.read(12))
 
 
 def _place(src: Path, target: Path, *, link: bool) -> None:

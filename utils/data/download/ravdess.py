@@ -156,14 +156,15 @@ def fetch_zenodo_files(api_url: str = ZENODO_API, *, timeout: float = TIMEOUT, r
     return files
 
 
-def _install_archive(info: ZenodoFile, dest: Path, *, force: bool, keep_archive: bool,
+def _install_archive(info: ZenodoFile, dest: Path, result: DownloadResult, *, force: bool, keep_archive: bool,
                      timeout: float, retries: int, backoff: float, progress: bool) -> str:
-    """Download, verify and extract one RAVDESS archive; return a one-line detail."""
+    """Download, verify and extract one RAVDESS archive; return a one-line detail (members that are not audio go to ``result.failed``)."""
     zip_path = staging(dest) / info.key
     download_resumable(info.url, zip_path, md5=info.md5, size=info.size, force=force,
                        timeout=timeout, retries=retries, backoff=backoff, progress=progress)
-    files = extract_ravdess_zip(zip_path, dest / "ravdess", force=force, progress=progress)
+    files, rejected = extract_ravdess_zip(zip_path, dest / "ravdess", force=force, progress=progress)
     _record(dest, info.key, {"md5": info.md5, "source": info.url, "verified": bool(info.md5), "files": files})
+    result.failed.update({f"{info.key}: {rel}": reason for rel, reason in rejected.items()})
     if not keep_archive:
         zip_path.unlink()
     return f"{len(files):,} audio files"
@@ -227,7 +228,7 @@ def download_ravdess(dest=None, *, song: bool = False, force: bool = False, keep
             result.notes.append(f"{key}: the record publishes no md5; the download was not verified")
         try:
             result.done[key] = _install_archive(
-                files[key], dest, force=force, keep_archive=keep_archive, timeout=timeout,
+                files[key], dest, result, force=force, keep_archive=keep_archive, timeout=timeout,
                 retries=retries, backoff=backoff, progress=progress)
         except (DownloadError, OSError) as exc:
             result.failed[key] = str(exc)
@@ -304,8 +305,9 @@ def import_ravdess_zip(zip_path, dest=None, *, md5: str | None = None, force: bo
                                     f"({source}); nothing was extracted, the zip was left in place")
         else:
             result.notes.append(f"{zip_path}: NOT verified ({source}); pass --md5 to check it")
-        files = extract_ravdess_zip(zip_path, dest / "ravdess", force=force, progress=progress)
+        files, rejected = extract_ravdess_zip(zip_path, dest / "ravdess", force=force, progress=progress)
         _record(dest, key, {"md5": expected, "source": str(zip_path), "verified": bool(expected), "files": files})
+        result.failed.update({f"{key}: {rel}": reason for rel, reason in rejected.items()})
         result.done[key] = f"{len(files):,} audio files" + (f", {source}" if expected else ", unverified")
     except (DownloadError, OSError) as exc:
         result.failed[key] = str(exc)
