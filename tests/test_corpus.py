@@ -32,9 +32,14 @@ def test_parse_ravdess_fields():
     assert parse_ravdess_name("03-02-08-01-02-02-07")["channel"] == "song"
 
 
-@pytest.mark.parametrize("stem", ["03-01-09-01-01-01-01", "03-01-01-02-01-01-01", "03-01-05-02-01-01", "3-1-5-2-1-1-16"])
-def test_parse_ravdess_rejects_bad_codes(stem):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("stem, says", [
+    ("03-01-09-01-01-01-01", "emotion code 09 is not one of 01-08"),
+    ("03-01-01-02-01-01-01", "emotion 01 with intensity 02"),
+    ("03-01-02-01-03-01-01", "statement code 03"),
+    ("03-01-05-02-01-01", ""), ("3-1-5-2-1-1-16", ""),
+])
+def test_parse_ravdess_rejects_bad_codes_and_names_the_code(stem, says):
+    with pytest.raises(ValueError, match=says):
         parse_ravdess_name(stem)
 
 
