@@ -44,6 +44,7 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", choices=("emobox", "auto"), default="emobox", help="EmoBox's fixed folds (default) or speaker k-fold")
     parser.add_argument("--only-folds", default=None, help="comma-separated fold numbers to run (e.g. 4,5,6), to finish a run in parts")
     parser.add_argument("--quick", action="store_true", help="smoke test: epochs x0.1, first 2 folds, 2 networks per ensemble")
+    parser.add_argument("--class-path", action="store_true", help="train conv and course as notebook 05's class path does (2 networks per ensemble, Conv1Ds at most 20 epochs)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the validation groups and the models (default 0)")
     parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: a temporary folder)")
     parser.add_argument("--out", default=None, help="write the per-fold results as CSV here")
@@ -55,7 +56,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     results = run_benchmark(
         args.corpus, recipes, folds=args.folds, epochs_scale=args.epochs_scale, quick=args.quick,
-        cache_dir=args.cache_dir, seed=args.seed,
+        cache_dir=args.cache_dir, seed=args.seed, class_path=args.class_path,
         only_folds=[int(f) for f in args.only_folds.split(",")] if args.only_folds else None, log=lambda line: print(line, flush=True),
     )
     print()

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Set everything up, run the linter, then the unit tests, the examples in the docstrings of utils/, and
+# Set everything up, check that the pins resolve on every supported Python (3.11 to 3.13), run the linter, then the unit tests, the examples in the docstrings of utils/, and
 # execute every notebook with nbval on the synthetic demo corpus (conftest.py forces the demo
 # corpus and headless mode). Extra arguments go to pytest (e.g. -k corpus, or -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/python scripts/check_pins.py
 .venv/bin/ruff check .
 .venv/bin/python -m pytest utils tests notebooks --doctest-modules --nbval-lax --nbval-cell-timeout=1800 "$@"

@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Create the course's virtual environment in .venv (Python 3.11) and install the pinned
+# Create the course's virtual environment in .venv (Python 3.11 to 3.13) and install the pinned
 # requirements and the helper package (editable, so `import utils` works everywhere).
 # Safe to run again: it reinstalls only when requirements.txt or pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The Python versions the pinned stack supports: pyproject.toml's requires-python (">=3.11,<3.14").
+range=$(sed -n 's/^requires-python = "\(.*\)"/\1/p' pyproject.toml)
+lo=$(echo "$range" | sed -n 's/.*>=3\.\([0-9]*\).*/\1/p')
+hi=$(echo "$range" | sed -n 's/.*<3\.\([0-9]*\).*/\1/p')
+supported() { "$1" -c "import sys; sys.exit(not (3, $lo) <= sys.version_info[:2] < (3, $hi))" 2>/dev/null; }
+
 PYTHON=${PYTHON:-}
 if [ -z "$PYTHON" ]; then
-  for candidate in python3.11 python3 python; do
-    if command -v "$candidate" >/dev/null 2>&1; then PYTHON=$candidate; break; fi
+  for candidate in $(for m in $(seq "$lo" $((hi - 1))); do echo "python3.$m"; done) python3 python; do
+    if command -v "$candidate" >/dev/null 2>&1 && supported "$candidate"; then PYTHON=$candidate; break; fi
   done
 fi
-if [ -z "$PYTHON" ] || ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-  echo "setup: Python 3.11 is needed (found: ${PYTHON:-none} $("${PYTHON:-true}" --version 2>&1 || true))." >&2
-  echo "       Install it (e.g. 'sudo apt install python3.11 python3.11-venv') or set PYTHON=/path/to/python3.11." >&2
+if [ -z "$PYTHON" ] || ! supported "$PYTHON"; then
+  echo "setup: Python 3.$lo to 3.$((hi - 1)) is needed (found: ${PYTHON:-none} $("${PYTHON:-python3}" --version 2>&1 || true))." >&2
+  echo "       numpy 2.4 needs Python 3.11 or newer, and TensorFlow 2.21 has no build for 3.14 yet." >&2
+  echo "       Install one (e.g. 'sudo apt install python3.12 python3.12-venv') or set PYTHON=/path/to/python3.12." >&2
   exit 1
 fi
 
+if [ -x .venv/bin/python ] && ! supported .venv/bin/python; then
+  echo "setup: .venv holds an unsupported Python ($(.venv/bin/python --version 2>&1)); delete .venv and run again" >&2
+  exit 1
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $("$PYTHON" --version)"
   if ! "$PYTHON" -m venv .venv; then
     rm -rf .venv
-    echo "setup: '$PYTHON -m venv' failed; on Debian/Ubuntu install the venv module: sudo apt install python3.11-venv" >&2
+    echo "setup: '$PYTHON -m venv' failed; on Debian/Ubuntu install the venv module (e.g. sudo apt install python3.12-venv)" >&2
     exit 1
   fi
 fi

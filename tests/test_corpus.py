@@ -36,7 +36,7 @@ def test_parse_ravdess_fields():
     ("03-01-09-01-01-01-01", "emotion code 09 is not one of 01-08"),
     ("03-01-01-02-01-01-01", "emotion 01 with intensity 02"),
     ("03-01-02-01-03-01-01", "statement code 03"),
-    ("03-01-05-02-01-01", ""), ("3-1-5-2-1-1-16", ""),
+    ("03-01-05-02-01-01", None), ("3-1-5-2-1-1-16", None),
 ])
 def test_parse_ravdess_rejects_bad_codes_and_names_the_code(stem, says):
     with pytest.raises(ValueError, match=says):

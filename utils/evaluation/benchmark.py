@@ -54,6 +54,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..learn.recipes import CLASS_CONV, CLASS_COURSE, CONV, COURSE
 from .baselines import OPENSMILE_SETS
 from .folds import (  # noqa: F401  (EMOBOX_RAVDESS_FOLDS, load_clips and benchmark_folds are part of the benchmark's interface)
     EMOBOX_RAVDESS_FOLDS,
@@ -106,6 +107,7 @@ def run_benchmark(
     cache_dir=None,
     seed: int = 0,
     only_folds=None,
+    class_path: bool = False,
     log=None,
 ) -> pd.DataFrame:
     """Run every recipe on every fold and return one row per (recipe, fold).
@@ -129,6 +131,9 @@ def run_benchmark(
     only_folds : sequence of int, optional
         Run these folds only (1-based numbers of ``folds``), e.g. to finish a run in parts;
         the rows keep their fold numbers, so parts concatenate into the whole run.
+    class_path : bool
+        Train the Conv1D and statistics recipes as notebook 05's class path does
+        (:data:`utils.learn.recipes.CLASS_CONV` and :data:`~utils.learn.recipes.CLASS_COURSE`).
     log : callable, optional
         Called with a progress line after each fold.
 
@@ -156,6 +161,7 @@ def run_benchmark(
         raise ValueError(f"unknown recipe(s) {unknown or recipes}; known: {RECIPES}")
     table = corpus if isinstance(corpus, pd.DataFrame) else load_clips(corpus)
     n_models = None
+    conv_recipe, course_recipe = (CLASS_CONV, CLASS_COURSE) if class_path else (CONV, COURSE)
     if quick:
         epochs_scale *= QUICK["epochs_scale"]
         n_models = QUICK["n_models"]
@@ -187,9 +193,9 @@ def run_benchmark(
             elif base == "ensemble":
                 result = ensemble_fold(done["conv" + suffix], done["course" + suffix])
             elif base == "conv":
-                result = run_conv_fold(data, split, spk_norm=spk, epochs_scale=epochs_scale, n_models=n_models, seed=seed)
+                result = run_conv_fold(data, split, spk_norm=spk, epochs_scale=epochs_scale, n_models=n_models, seed=seed, recipe=conv_recipe)
             else:
-                result = run_course_fold(data, split, spk_norm=spk, epochs_scale=epochs_scale, n_models=n_models, seed=seed)
+                result = run_course_fold(data, split, spk_norm=spk, epochs_scale=epochs_scale, n_models=n_models, seed=seed, recipe=course_recipe)
             done[recipe] = result
             if recipe not in recipes:
                 continue

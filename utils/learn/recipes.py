@@ -219,6 +219,12 @@ COURSE = CourseRecipe()
 CONV = ConvRecipe()
 """The course's Conv1D recipe, with the settings chosen on validation speakers."""
 
+CLASS_CONV = CONV.replace(n_models=2, max_epochs=20)
+CLASS_COURSE = COURSE.replace(n_models=2)
+"""The class path of notebook 05 (with :data:`CLASS_CONV`): two networks per ensemble instead of five
+and ten, and Conv1Ds stopped after at most 20 epochs instead of 40, so that the notebook runs in a
+workshop on one core.  ``benchmarks/ravdess_folds.py --class-path`` measures what it costs."""
+
 MIN_SPEECH_SECONDS = 15.0
 """Seconds of speech a speaker needs before a bundle's speaker-adapted model is used for them.
 

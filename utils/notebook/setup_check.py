@@ -24,8 +24,19 @@ import pandas as pd
 
 from ..core.paths import PROJECT_ROOT
 
-PYTHON_SUPPORTED = ((3, 11),)
-"""Python versions the pinned environment is built and tested with."""
+
+def _supported_pythons() -> tuple:
+    """The (major, minor) versions of pyproject.toml's ``requires-python = ">=3.A,<3.B"``."""
+    import re
+
+    text = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    low, high = map(int, re.search(r'^requires-python = ">=3\.(\d+),<3\.(\d+)"', text, re.M).groups())
+    return tuple((3, minor) for minor in range(low, high))
+
+
+PYTHON_SUPPORTED = _supported_pythons()
+"""Python versions the pinned environment resolves on (pyproject.toml's ``requires-python``:
+3.11 to 3.13, checked by ``scripts/check_pins.py``)."""
 
 REFERENCE = {
     "machine": "2 CPU cores (x86-64, Linux), no GPU, idle",
@@ -36,9 +47,9 @@ REFERENCE = {
         "02": 10.0,
         "03": 12.0,
         "04": 13.0,
-        "05": 717.0,
+        "05": 149.0,
         "06": 25.0,
-        "07": 144.0,
+        "07": 84.0,
     },
 }
 """Measured on the machine named: :func:`speed_task` and each notebook's execution on the demo corpus."""
