@@ -46,6 +46,15 @@ def test_the_optional_baselines_pin_agrees_with_the_extra():
     assert "requirements-baselines.txt" in (ROOT / "scripts" / "setup.sh").read_text()
 
 
+def test_the_optional_cluster_pins_agree_with_the_extra():
+    import tomllib
+
+    pins = requirement_lines((ROOT / "requirements-cluster.txt").read_text())
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["cluster"]
+    assert pins == extra and [p.split("==")[0] for p in pins] == ["dask", "distributed"]
+    assert "requirements-cluster.txt" in (ROOT / "scripts" / "setup.sh").read_text()
+
+
 def test_binder_post_build_installs_helpers_and_stops_on_error():
     lines = (ROOT / "binder" / "postBuild").read_text().splitlines()
     body = [line for line in lines if line.strip() and not line.startswith("#!")]
