@@ -6,7 +6,7 @@ Usage::
     python scripts/check_pins.py 3.12       # one version
 
 For each version, pip's resolver (``pip install --dry-run --python-version X.Y
---only-binary=:all:``) resolves ``requirements.txt``, ``requirements-baselines.txt`` and ``requirements-cluster.txt`` together against
+--only-binary=:all:``) resolves ``requirements.txt`` and the optional ``requirements-*.txt`` together against
 the package index, for this machine's platform, without installing anything.  Prints one line per
 version and exits with 1 if any version fails, showing pip's last lines for it.
 """
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIREMENTS = ("requirements.txt", "requirements-baselines.txt", "requirements-cluster.txt")
+REQUIREMENTS = ("requirements.txt", "requirements-baselines.txt", "requirements-cluster.txt", "requirements-browser.txt")
 
 
 def supported_versions() -> list:

@@ -38,13 +38,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.installed-requirements
-want=$(cat requirements.txt requirements-baselines.txt requirements-cluster.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-baselines.txt requirements-cluster.txt requirements-browser.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing the pinned requirements (first time: a few minutes)"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements.txt
   .venv/bin/python -m pip install --quiet -r requirements-baselines.txt
   .venv/bin/python -m pip install --quiet -r requirements-cluster.txt
+  .venv/bin/python -m pip install --quiet -r requirements-browser.txt
   .venv/bin/python -m pip install --quiet --no-deps -e .
   echo "$want" > "$stamp"
 fi
