@@ -189,3 +189,49 @@ def test_the_upload_box_predicts_and_explains_a_bad_file(browser, lab, tmp_path)
     page.screenshot(path=str(SHOTS / "06_upload_text.png"))
     assert not errors, errors
     page.close()
+
+
+SITE = ROOT / "build" / "site" / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def site():
+    """The course's website, built by ``python scripts/build_site.py`` (the test command builds it first)."""
+    if not (SITE / "index.html").exists():
+        pytest.skip("no website built (python scripts/build_site.py)")
+    return SITE
+
+
+def _images_loaded(page) -> list:
+    """Natural widths of the images in the page's main content (0 for one that did not load)."""
+    return page.evaluate("() => Array.from(document.querySelectorAll('main img, article img')).map(i => i.complete ? i.naturalWidth : 0)")
+
+
+def test_the_website_shows_its_pages_figures_and_navigation(browser, site):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((site / "index.html").as_uri())
+    page.wait_for_url("**/README.html", timeout=30_000)   # the home page is the README
+    page.wait_for_load_state("load")
+    assert "Speech emotion recognition" in page.title()
+    nav = page.locator("nav.bd-links a, .bd-sidebar a")
+    targets = [nav.nth(i).get_attribute("href") or "" for i in range(nav.count())]
+    for n in ("00_overview_and_setup", "05_training", "07_detecting_anger", "INSTRUCTORS", "GLOSSARY"):
+        assert any(n in t for t in targets), (n, targets)
+    page.screenshot(path=str(SHOTS / "site_home.png"))
+    page.locator(".bd-sidebar a", has_text="Training").first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("notebooks/05_training.html")
+    page.wait_for_function("() => Array.from(document.querySelectorAll('article img')).every(i => i.complete)", timeout=30_000)
+    widths = _images_loaded(page)
+    assert len(widths) >= 3 and all(w > 100 for w in widths), widths   # the stored figures (learning curves, confusion matrix)
+    assert page.locator("article h1").first.text_content().strip().startswith("05")
+    launch = page.locator("a[href*='mybinder.org']")
+    if (site.parent.parent / "_config.yml").read_text().count("binderhub_url"):
+        assert launch.count() >= 1 and "05_training.ipynb" in launch.first.get_attribute("href")
+    page.screenshot(path=str(SHOTS / "site_notebook_05.png"), full_page=False)
+    # The theme declares its (unused) Thebe script twice, which browsers report; nothing else may fail.
+    assert not [e for e in errors if "THEBE_JS_URL" not in e], errors
+    page.close()

@@ -113,3 +113,19 @@ def test_notebook_stores_no_audio(path):
                 assert not mime.startswith("audio/"), f"{path.name}: audio output stored"
     assert "data:audio" not in text
     assert path.stat().st_size < 3_000_000
+
+
+def test_the_website_gets_binder_buttons_from_the_repository_address():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_site", ROOT / "scripts" / "build_site.py")
+    build_site = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_site)
+    assert build_site._repository("git@github.com:someone/ser-course.git") == "https://github.com/someone/ser-course"
+    assert build_site._repository("/a/local/clone") is None
+    config = yaml.safe_load(build_site._config("https://github.com/someone/ser-course", "main"))
+    assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org" and config["repository"]["url"].endswith("/ser-course")
+    assert "launch_buttons" not in yaml.safe_load(build_site._config(None, "main"))
+    toc = yaml.safe_load((ROOT / "scripts" / "site" / "_toc.yml").read_text())
+    listed = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert listed[:8] == [f"notebooks/{p.stem}" for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
