@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import re
 import shlex
@@ -99,8 +100,6 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the table as CSV here")
     args = parser.parse_args(argv)
 
-    import numpy as np
-
     memory_bytes = int(float(args.memory.rstrip("GgMm")) * (2**30 if args.memory[-1] in "Gg" else 2**20))
     notebooks = series_notebooks(args.only)
     source = os.environ.get("SER_DATA_SOURCE", "auto")
@@ -134,9 +133,9 @@ def main(argv=None) -> int:
         seconds, kernel_mb = _series_row(log)
         result = "passed" if status == 0 else "killed (memory)" if status in (137, -9) else f"failed ({status})"
         failed += status != 0
-        minutes = (seconds if np.isfinite(seconds) else wall) / 60
+        minutes = (seconds if math.isfinite(seconds) else wall) / 60
         rows.append({"notebook": path.name, "data": source, "minutes": round(minutes, 1), "cgroup_peak_mib": peak // 2**20 or "",
-                     "kernel_peak_mb": "" if not np.isfinite(kernel_mb) else int(kernel_mb), "result": result})
+                     "kernel_peak_mb": "" if not math.isfinite(kernel_mb) else int(kernel_mb), "result": result})
         r = rows[-1]
         print(f"| {r['notebook']} | {r['minutes']:.1f} | {r['cgroup_peak_mib']} | {r['kernel_peak_mb']} | {r['result']} |", flush=True)
         if status != 0:

@@ -13,7 +13,6 @@ version and exits with 1 if any version fails, showing pip's last lines for it.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import tempfile
@@ -21,17 +20,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 REQUIREMENTS = ("requirements.txt", "requirements-baselines.txt", "requirements-cluster.txt", "requirements-browser.txt")
 
 
 def supported_versions() -> list:
-    """The minor versions of pyproject.toml's ``requires-python = ">=3.A,<3.B"``, e.g. ["3.11", "3.12", "3.13"]."""
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    match = re.search(r'^requires-python = ">=3\.(\d+),<3\.(\d+)"', text, re.M)
-    if not match:
-        raise SystemExit('pyproject.toml: expected requires-python = ">=3.A,<3.B"')
-    low, high = int(match[1]), int(match[2])
-    return [f"3.{m}" for m in range(low, high)]
+    """The minor versions of pyproject.toml's ``requires-python``, e.g. ["3.11", "3.12", "3.13"]."""
+    from utils.notebook.setup_check import PYTHON_SUPPORTED
+
+    return [f"{major}.{minor}" for major, minor in PYTHON_SUPPORTED]
 
 
 def resolve(version: str) -> tuple:
