@@ -4,6 +4,7 @@ Usage (as root, or anywhere systemd can start a user scope)::
 
     python scripts/binder_limits.py                          # the demo corpus, every notebook
     SER_DATA_SOURCE=real python scripts/binder_limits.py     # the corpora under data/ (or SER_RAVDESS_DIR)
+    SER_DATA_SOURCE=demo SER_DEMO_SIZE=full python scripts/binder_limits.py   # the demo at the real corpora's size
     python scripts/binder_limits.py --only 05 06 --out benchmarks/results/binder_demo.csv
 
 Each notebook runs on its own, in order (``python -m utils.notebook.series --only NN``), inside
@@ -103,6 +104,8 @@ def main(argv=None) -> int:
     memory_bytes = int(float(args.memory.rstrip("GgMm")) * (2**30 if args.memory[-1] in "Gg" else 2**20))
     notebooks = series_notebooks(args.only)
     source = os.environ.get("SER_DATA_SOURCE", "auto")
+    if source == "demo" and os.environ.get("SER_DEMO_SIZE", "small") != "small":
+        source = f"demo-{os.environ['SER_DEMO_SIZE']}"
     if args.limiter:
         how = f"limiter: {args.limiter}"
     elif _cgroup_root() is not None:

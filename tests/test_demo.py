@@ -252,7 +252,7 @@ def test_command_line_help_explains_options(capsys):
         cli.main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--out", "--seed", "--force"):
+    for option in ("--out", "--seed", "--force", "--size"):
         assert option in text
     assert "SYNTHETIC" in text
 
@@ -344,3 +344,120 @@ def test_python_m_runs_the_command_line():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: python -m utils.data.demo")
     assert "--n-jobs" in result.stdout
+
+
+# ----------------------------------------------------------------------------------------------
+# The full size: the real corpora's design and number of clips
+# ----------------------------------------------------------------------------------------------
+
+
+def test_full_size_plan_has_the_real_corpora_design():
+    """RAVDESS: 24 actors x 60 clips; CREMA-D: 91 actors x 82 clips (the real corpus lacks 20)."""
+    from utils.data.corpora import CREMAD_ACTORS, RAVDESS_REPETITIONS, RAVDESS_STATEMENTS
+
+    plan = demo.corpus_plan(size="full")
+    assert len(plan) == len({spec.relpath for spec in plan}) == 24 * 60 + 91 * 82
+    ravdess = [spec for spec in plan if spec.corpus == "ravdess"]
+    cremad = [spec for spec in plan if spec.corpus == "cremad"]
+    assert sorted({spec.actor for spec in ravdess}) == list(range(1, 25))
+    assert sorted({demo.cremad_actor_id(spec.actor) for spec in cremad}) == list(CREMAD_ACTORS)
+    for part, per_actor in ((ravdess, 60), (cremad, 82)):
+        for actor in {spec.actor for spec in part}:
+            indices = [spec.index for spec in part if spec.actor == actor]
+            assert indices == list(range(per_actor))
+    labels = [parse_name(spec.relpath) for spec in ravdess]
+    stems = [Path(spec.relpath).stem.split("-") for spec in ravdess]
+    assert {stem[5] for stem in stems} == set(RAVDESS_REPETITIONS)
+    assert {stem[4] for stem in stems} == set(RAVDESS_STATEMENTS)
+    assert sum(lab["emotion"] == "neutral" for lab in labels) == 24 * 4   # 96, as in the real corpus
+    assert sum(lab["emotion"] == "angry" for lab in labels) == 24 * 8     # 192
+    sentences = {Path(spec.relpath).stem.split("_")[1] for spec in cremad}
+    assert sentences == set(CREMAD_SENTENCES)
+    assert sum(spec.emotion == "neutral" for spec in cremad) == 91 * 12
+    # The small size is what it always was: the course's demo.
+    assert len(demo.corpus_plan()) == 8 * (30 + 34)
+    assert demo.corpus_plan() == demo.corpus_plan(size="small")
+
+
+def test_full_size_demographics_match_the_real_mix():
+    from utils.data.corpora import CREMAD_ACTORS
+
+    rows = {actor: demo.cremad_demographics(actor) for actor in CREMAD_ACTORS}
+    assert sum(row[1] == "Female" for row in rows.values()) == demo.CREMAD_FEMALE_ACTORS == 43
+    assert all(20 <= row[0] <= 74 for row in rows.values())
+    assert {actor: rows[actor] for actor in demo.CREMAD_DEMO_ACTORS} == demo.CREMAD_DEMO_ACTORS
+    assert demo.cremad_demographics(1050) == rows[1050]           # the same ID, the same row
+    with pytest.raises(ValueError, match="1092"):
+        demo.cremad_demographics(1092)
+
+
+def test_full_size_subset_builds_and_is_checked_by_size(tmp_path):
+    """Actor 24 (in both parts) and 91 (CREMA-D only) exist at full size alone."""
+    from utils.data.scan import read_demographics
+
+    root = tmp_path / "full"
+    roots = demo.make_demo_corpus(root, seed=0, n_jobs=1, actors=[24, 91], size="full")
+    assert len(_wavs(roots["ravdess"] / "Actor_24")) == 60
+    assert len(_wavs(roots["cremad"])) == 2 * 82
+    for path in _wavs(roots["cremad"]):     # the eight sentences only the full size speaks, too
+        y, sr = sf.read(path)
+        assert sr == 16000 and 2.0 <= y.size / sr <= 4.0 and 0.01 < np.abs(y).max() < 1.0, path.name
+    assert read_demographics(roots["cremad"] / "VideoDemographics.csv") == {
+        actor: demo.cremad_demographics(actor)[1].lower() for actor in (1024, 1091)}
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["size"] == "full" and manifest["n_files"] == 60 + 2 * 82 + 2
+    assert demo.corpus_is_intact(root, seed=0, actors=[24, 91], size="full")
+    with pytest.raises(ValueError, match="subset of 1-8"):
+        demo.corpus_is_intact(root, seed=0, actors=[24, 91])          # no actor 24 at the small size
+    with pytest.raises(ValueError, match="size must be one of"):
+        demo.make_demo_corpus(root, actors=[1], size="huge")
+    assert demo.corpus_is_intact(root, seed=0, actors=[24, 91], size="full")   # nothing deleted
+
+
+def test_a_manifest_from_before_sizes_is_a_small_corpus(tmp_path):
+    root = tmp_path / "demo"
+    demo.make_demo_corpus(root, seed=0, n_jobs=1, actors=[1])
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["size"]
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert demo.corpus_is_intact(root, seed=0, actors=[1])
+    assert not demo.corpus_is_intact(root, seed=0, actors=[1], size="full")
+
+
+def test_ser_demo_size_selects_the_full_corpus_folder(monkeypatch, tmp_path, capsys):
+    """SER_DEMO_SIZE=full: data/demo-full, the models/demo-full bundle and a line saying so."""
+    from utils.data import sources
+
+    built = []
+
+    def fake_ensure(root, seed=0, *, n_jobs=-1, actors=None, size="small"):
+        built.append((Path(root), size))
+        return demo.corpus_roots(root)
+
+    monkeypatch.setattr(demo, "ensure_demo_corpus", fake_ensure)
+    monkeypatch.setenv("SER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SER_DATA_SOURCE", "demo")
+    monkeypatch.setenv("SER_DEMO_SIZE", "full")
+    source = sources.get_data_source()
+    assert built == [(tmp_path / "demo-full", "full")]
+    assert (source.size, source.bundle_name) == ("full", "demo-full")
+    assert "Full size (SER_DEMO_SIZE=full)" in capsys.readouterr().out
+    monkeypatch.delenv("SER_DEMO_SIZE")
+    assert sources.get_data_source(verbose=False).bundle_name == "demo"
+    assert built[-1] == (tmp_path / "demo", "small")
+    monkeypatch.setenv("SER_DEMO_SIZE", "huge")
+    with pytest.raises(ValueError, match="SER_DEMO_SIZE must be one of"):
+        sources.get_data_source(verbose=False)
+    assert sources.DataSource("real", {}).bundle_name == "real"
+
+
+def test_command_line_size_full_writes_into_demo_full(monkeypatch, tmp_path, capsys):
+    calls = []
+    monkeypatch.setenv("SER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(cli, "corpus_is_intact", lambda root, seed, size: False)
+    monkeypatch.setattr(cli, "make_demo_corpus", lambda root, seed, n_jobs, size: calls.append((Path(root), size)))
+    assert cli.main(["--size", "full"]) == 0
+    assert calls == [(tmp_path / "demo-full", "full")]
+    assert "Generated 8,902 synthetic clips" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["--size", "huge"])

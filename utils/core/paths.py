@@ -26,9 +26,9 @@ def derived_dir() -> Path:
     return data_dir() / "derived"
 
 
-def demo_dir() -> Path:
-    """Return the folder of the generated demo corpus."""
-    return data_dir() / "demo"
+def demo_dir(size: str = "small") -> Path:
+    """Return the folder of the generated demo corpus: ``demo/``, or ``demo-full/`` for the full size."""
+    return data_dir() / ("demo" if size == "small" else f"demo-{size}")
 
 
 def figures_dir() -> Path:

@@ -9,7 +9,9 @@ works on and says so.  The decision follows these rules, in order:
 3. Otherwise the real corpora are looked for under the data folder, where the course's download
    helpers put them: ``data/ravdess/`` and ``data/cremad/``.
 4. If no real audio is found, the demo corpus under ``data/demo/`` is used, and generated first if
-   it is missing (a few seconds).
+   it is missing (a few seconds).  ``SER_DEMO_SIZE=full`` uses the full-size demo corpus under
+   ``data/demo-full/`` instead (the real corpora's 1,440 + 7,462 clips, about two minutes to
+   generate), for measuring what the real corpora will cost.
 
 The data folder is ``data/`` in the course repository, or the folder named by ``SER_DATA_DIR``.
 """
@@ -44,15 +46,25 @@ class DataSource:
         ``"demo"`` means the generated synthetic corpus.
     roots : dict of str to Path
         Corpus name (``"ravdess"``, ``"cremad"``) to the folder holding its audio.
+    size : {"small", "full"}
+        The demo corpus's size (:data:`utils.data.demo.corpus.SIZES`); ``"small"`` for real corpora.
     """
 
     kind: str
     roots: dict = field(default_factory=dict)
+    size: str = "small"
 
     @property
     def synthetic(self) -> bool:
         """True for the generated demo corpus."""
         return self.kind == "demo"
+
+    @property
+    def bundle_name(self) -> str:
+        """The folder under ``models/`` for the model trained on these data: ``demo``, ``demo-full`` or ``real``."""
+        if not self.synthetic:
+            return "real"
+        return "demo" if self.size == "small" else f"demo-{self.size}"
 
     @property
     def tag(self) -> str:
@@ -64,6 +76,8 @@ class DataSource:
         lines = []
         if self.synthetic:
             lines.append("DATA: " + SYNTHETIC_NOTICE + ".")
+            if self.size != "small":
+                lines.append(f"      {self.size.capitalize()} size (SER_DEMO_SIZE={self.size}): as many clips as the real corpora.")
             lines.append("      Put the real RAVDESS/CREMA-D under data/ (see data/README.md) to use them instead.")
         else:
             lines.append("DATA: real corpora.")
@@ -131,10 +145,13 @@ def get_data_source(prefer: str | None = None, *, seed: int = 0, verbose: bool =
                 "and in SER_RAVDESS_DIR / SER_CREMAD_DIR. See data/README.md for how to download them."
             )
     if source is None:
-        from .demo.corpus import ensure_demo_corpus
+        from .demo.corpus import SIZES, ensure_demo_corpus
 
-        roots = ensure_demo_corpus(demo_dir(), seed=seed)
-        source = DataSource("demo", roots)
+        size = os.environ.get("SER_DEMO_SIZE") or "small"
+        if size not in SIZES:
+            raise ValueError(f"SER_DEMO_SIZE must be one of {sorted(SIZES)}, not {size!r}")
+        roots = ensure_demo_corpus(demo_dir(size), seed=seed, size=size)
+        source = DataSource("demo", roots, size)
     if verbose:
         print(source.describe())
     return source

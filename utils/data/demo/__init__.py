@@ -22,6 +22,10 @@ Each module imports only from the ones above it, from :mod:`utils.core`,
 :mod:`utils.data.audio`.  Import names from the module that defines them, e.g.
 ``from utils.data.demo.corpus import ensure_demo_corpus``.
 
+Two sizes (:data:`~utils.data.demo.corpus.SIZES`): ``"small"`` (the default: 8 actors per part,
+512 clips, seconds to build) and ``"full"`` (the real corpora's 24 x 60 RAVDESS and 91 x 82
+CREMA-D clips, 8,902 in all), for measuring time and memory at the real corpora's size.
+
 Layout written by :func:`~utils.data.demo.corpus.make_demo_corpus` under ``root``::
 
     README.txt                                   what this is (synthetic, not speech)
@@ -127,4 +131,5 @@ Examples
 From a shell::
 
     python -m utils.data.demo --out data/demo --seed 0 --force
+    python -m utils.data.demo --size full         # into data/demo-full
 """

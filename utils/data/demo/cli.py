@@ -5,6 +5,7 @@ Examples
 From a shell::
 
     python -m utils.data.demo --out data/demo --seed 0 --force
+    python -m utils.data.demo --size full          # the real corpora's size, into data/demo-full
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 from ...core.paths import demo_dir
-from .corpus import DEFAULT_ACTORS, corpus_is_intact, corpus_plan, make_demo_corpus
+from .corpus import DEFAULT_SIZE, SIZES, corpus_is_intact, corpus_plan, make_demo_corpus
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,10 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate the course's SYNTHETIC demo corpus (generated sounds, not real speech) "
                     "in RAVDESS and CREMA-D layout, for running the notebooks offline.",
     )
-    parser.add_argument("--out", type=Path, default=demo_dir(),
+    parser.add_argument("--out", type=Path, default=None,
                         help="folder to write into (default: data/demo in the repository, or "
-                             "$SER_DATA_DIR/demo); only its two corpus folders, README.txt and "
-                             "manifest.json are replaced")
+                             "$SER_DATA_DIR/demo; data/demo-full for --size full); only its two "
+                             "corpus folders, README.txt and manifest.json are replaced")
+    parser.add_argument("--size", choices=sorted(SIZES), default=DEFAULT_SIZE,
+                        help="small: the course's demo, 8 actors in each part, 512 clips (default); "
+                             "full: the real corpora's size, RAVDESS 24 actors x 60 clips and "
+                             "CREMA-D 91 actors x 82 clips, 8,902 clips, about 930 MB, for "
+                             "measuring time and memory (the course uses it with SER_DEMO_SIZE=full)")
     parser.add_argument("--seed", type=int, default=0,
                         help="random seed; the same seed always gives the same bytes (default: 0)")
     parser.add_argument("--force", action="store_true",
@@ -59,11 +65,12 @@ def main(argv=None) -> int:
     if args.n_jobs == 0:
         print("--n-jobs must be -1 (all cores) or a non-zero number of processes", file=sys.stderr)
         return 2
+    out = args.out if args.out is not None else demo_dir(args.size)
     start = time.perf_counter()
-    if not args.force and corpus_is_intact(args.out, args.seed):
-        print(f"Demo corpus already present and intact in {args.out} (use --force to rebuild).")
+    if not args.force and corpus_is_intact(out, args.seed, size=args.size):
+        print(f"Demo corpus already present and intact in {out} (use --force to rebuild).")
         return 0
-    make_demo_corpus(args.out, args.seed, n_jobs=args.n_jobs)
-    n = len(corpus_plan(DEFAULT_ACTORS))
-    print(f"Generated {n} synthetic clips in {time.perf_counter() - start:.1f} s -> {args.out}")
+    make_demo_corpus(out, args.seed, n_jobs=args.n_jobs, size=args.size)
+    n = len(corpus_plan(size=args.size))
+    print(f"Generated {n:,} synthetic clips in {time.perf_counter() - start:.1f} s -> {out}")
     return 0

@@ -5,7 +5,13 @@ file names built by :func:`utils.data.corpora.ravdess_stem` and
 :func:`utils.data.corpora.cremad_stem`, so every name is one the scanner accepts.
 :func:`make_demo_corpus` renders them (in parallel) and writes ``README.txt``, ``manifest.json``
 and the CREMA-D-style ``VideoDemographics.csv``; :func:`ensure_demo_corpus` does so only when
-:func:`corpus_is_intact` finds no complete corpus of this generator version, seed and actors.
+:func:`corpus_is_intact` finds no complete corpus of this generator version, seed, size and actors.
+
+Two sizes (:data:`SIZES`): ``"small"``, the course's demo (8 actors in each part, 512 clips, a few
+seconds to build), and ``"full"``, the real corpora's design and size (RAVDESS's 24 actors with
+60 clips each and CREMA-D's 91 actors with 82 clips each: 8,902 clips, about 930 MB), for
+measuring time and memory before the real audio is at hand.  The real CREMA-D lacks 20 of its
+7,462 planned clips; the full-size demo has them all.
 
 The corpus facts (codes, labels, sentence texts, the demographics file name) come from
 :mod:`utils.data.corpora`; what is chosen here is which of them the demo uses and how strongly
@@ -31,17 +37,20 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from joblib import Parallel, delayed
 
 from ...core.parallel import check_n_jobs, effective_workers
 from ..audio import write_wav
 from ..corpora import (
+    CREMAD_ACTORS,
     CREMAD_EMOTIONS,
     CREMAD_LEVELS,
     CREMAD_SENTENCES,
     DEMOGRAPHICS_FILE,
     RAVDESS_EMOTIONS,
     RAVDESS_INTENSITIES,
+    RAVDESS_REPETITIONS,
     RAVDESS_STATEMENTS,
     cremad_stem,
     ravdess_gender,
@@ -82,6 +91,38 @@ CREMAD_LEVELLED_SENTENCE = "IEO"
 CREMAD_STRENGTH = {"LO": 0.4, "MD": 0.7, "HI": 1.0, "XX": 0.7}
 """CREMA-D level code to the fraction of the full emotion profile (XX: unspecified, medium)."""
 
+
+
+@dataclass(frozen=True)
+class CorpusSize:
+    """How much of each real corpus's design a demo corpus generates.
+
+    ``ravdess_actors`` and ``cremad_actors`` are actor indices (CREMA-D's written as
+    :func:`cremad_actor_id`); every actor speaks every ``ravdess_repetitions`` code of both
+    statements, or every ``cremad_sentences`` code in CREMA-D's level design.
+    """
+
+    name: str
+    ravdess_actors: tuple
+    cremad_actors: tuple
+    ravdess_repetitions: tuple
+    cremad_sentences: tuple
+
+    @property
+    def actors(self) -> tuple:
+        """Every actor index of either part, sorted."""
+        return tuple(sorted(set(self.ravdess_actors) | set(self.cremad_actors)))
+
+
+SIZES = {
+    "small": CorpusSize("small", DEFAULT_ACTORS, DEFAULT_ACTORS, RAVDESS_DEMO_REPETITIONS, CREMAD_DEMO_SENTENCES),
+    "full": CorpusSize("full", tuple(range(1, 25)), tuple(a - 1000 for a in CREMAD_ACTORS),
+                       tuple(RAVDESS_REPETITIONS), tuple(CREMAD_SENTENCES)),
+}
+"""The demo corpus's sizes: ``"small"`` (the course's default, 512 clips) and ``"full"`` (the real
+corpora's 24 x 60 RAVDESS and 91 x 82 CREMA-D clips)."""
+DEFAULT_SIZE = "small"
+
 CREMAD_DEMO_ACTORS = {
     1001: (34, "Female", "Caucasian", "Not Hispanic"),
     1002: (27, "Male", "African American", "Not Hispanic"),
@@ -95,6 +136,30 @@ CREMAD_DEMO_ACTORS = {
 """Invented Age, Sex, Race and Ethnicity of the CREMA-D-style actors; sexes are mixed, not odd/even."""
 DEMOGRAPHICS_COLUMNS = ("ActorID", "Age", "Sex", "Race", "Ethnicity")
 """Header of CREMA-D's demographics table, which the demo copies."""
+CREMAD_FEMALE_ACTORS = 43
+"""Women among the real corpus's 91 actors (48 men); the full-size demo has the same mix."""
+_RACES = ("Caucasian", "African American", "Asian", "Unknown")
+
+
+def cremad_demographics(actor_id: int) -> tuple:
+    """Invented (Age, Sex, Race, Ethnicity) of a CREMA-D-style actor.
+
+    Actors 1001-1008 are :data:`CREMAD_DEMO_ACTORS`; the others (full size only) are drawn once
+    from a fixed random stream, so that 43 of the 91 are women, as in the real corpus, and the
+    same ID always gets the same row.
+    """
+    if actor_id in CREMAD_DEMO_ACTORS:
+        return CREMAD_DEMO_ACTORS[actor_id]
+    if actor_id not in CREMAD_ACTORS:
+        raise ValueError(f"{actor_id} is not a CREMA-D actor ID ({CREMAD_ACTORS.start}-{CREMAD_ACTORS.stop - 1})")
+    others = [a for a in CREMAD_ACTORS if a not in CREMAD_DEMO_ACTORS]
+    n_female = CREMAD_FEMALE_ACTORS - sum(row[1] == "Female" for row in CREMAD_DEMO_ACTORS.values())
+    women = set(np.random.default_rng(2018).permutation(others)[:n_female].tolist())
+    rng = np.random.default_rng([2018, actor_id])
+    age = int(rng.integers(20, 75))
+    race = _RACES[int(rng.choice(len(_RACES), p=[0.6, 0.25, 0.1, 0.05]))]
+    ethnicity = "Hispanic" if rng.random() < 0.1 else "Not Hispanic"
+    return age, "Female" if actor_id in women else "Male", race, ethnicity
 
 
 def cremad_actor_id(actor: int) -> int:
@@ -123,13 +188,15 @@ class ClipSpec:
     female: bool
 
 
-def ravdess_plan(actors=DEFAULT_ACTORS) -> list:
+def ravdess_plan(actors=DEFAULT_ACTORS, repetitions=RAVDESS_DEMO_REPETITIONS) -> list:
     """List the RAVDESS-style clips: every emotion, intensity, statement and repetition per actor.
 
     Parameters
     ----------
     actors : iterable of int
         Actor numbers (odd male, even female).
+    repetitions : tuple of str
+        Repetition codes each condition is spoken with (``("01", "02")`` at full size).
 
     Returns
     -------
@@ -143,7 +210,7 @@ def ravdess_plan(actors=DEFAULT_ACTORS) -> list:
             intensities = ("01",) if emotion == "neutral" else tuple(RAVDESS_INTENSITIES)
             for intensity in intensities:
                 for statement in RAVDESS_DEMO_STATEMENTS:
-                    for repetition in RAVDESS_DEMO_REPETITIONS:
+                    for repetition in repetitions:
                         stem = ravdess_stem(emotion=code, intensity=intensity, statement=statement,
                                             repetition=repetition, actor=actor)
                         specs.append(ClipSpec(
@@ -155,13 +222,15 @@ def ravdess_plan(actors=DEFAULT_ACTORS) -> list:
     return specs
 
 
-def cremad_plan(actors=DEFAULT_ACTORS) -> list:
+def cremad_plan(actors=DEFAULT_ACTORS, sentences=CREMAD_DEMO_SENTENCES) -> list:
     """List the CREMA-D-style clips: IEO at LO/MD/HI (NEU at XX), the other sentences at XX.
 
     Parameters
     ----------
     actors : iterable of int
-        Actor indices 1-8, written as IDs 1001-1008.
+        Actor indices 1-91, written as IDs 1001-1091.
+    sentences : tuple of str
+        Sentence codes each actor speaks (all 12 at full size: 82 clips per actor).
 
     Returns
     -------
@@ -171,9 +240,9 @@ def cremad_plan(actors=DEFAULT_ACTORS) -> list:
     specs = []
     for actor in actors:
         actor_id = cremad_actor_id(actor)
-        female = CREMAD_DEMO_ACTORS[actor_id][1] == "Female"
+        female = cremad_demographics(actor_id)[1] == "Female"
         index = 0
-        for sentence in CREMAD_DEMO_SENTENCES:
+        for sentence in sentences:
             for code, emotion in CREMAD_EMOTIONS.items():
                 levelled = sentence == CREMAD_LEVELLED_SENTENCE and emotion != "neutral"
                 for level in graded if levelled else ("XX",):
@@ -187,9 +256,25 @@ def cremad_plan(actors=DEFAULT_ACTORS) -> list:
     return specs
 
 
-def corpus_plan(actors=DEFAULT_ACTORS) -> list:
-    """Every clip of the corpus: :func:`ravdess_plan` followed by :func:`cremad_plan`."""
-    return ravdess_plan(actors) + cremad_plan(actors)
+def corpus_plan(actors=None, size: str = DEFAULT_SIZE) -> list:
+    """Every clip of the corpus: :func:`ravdess_plan` followed by :func:`cremad_plan`.
+
+    Parameters
+    ----------
+    actors : iterable of int, optional
+        Only these actor indices (each part keeps those it has); default all of ``size``.
+    size : {"small", "full"}
+        One of :data:`SIZES`.
+
+    Examples
+    --------
+    >>> len(corpus_plan()), len(corpus_plan(size="full"))
+    (512, 8902)
+    """
+    spec = _check_size(size)
+    actors = set(spec.actors if actors is None else actors)
+    return (ravdess_plan([a for a in spec.ravdess_actors if a in actors], spec.ravdess_repetitions)
+            + cremad_plan([a for a in spec.cremad_actors if a in actors], spec.cremad_sentences))
 
 
 def render_clip(spec: ClipSpec, seed: int, root) -> tuple:
@@ -244,7 +329,7 @@ def write_demographics(path, actors) -> Path:
     ----------
     path : str or Path
     actors : iterable of int
-        Actor indices 1-8.
+        CREMA-D-style actor indices (1-8, or 1-91 at full size).
 
     Returns
     -------
@@ -257,7 +342,7 @@ def write_demographics(path, actors) -> Path:
         writer.writerow(DEMOGRAPHICS_COLUMNS)
         for actor in actors:
             actor_id = cremad_actor_id(actor)
-            writer.writerow([actor_id, *CREMAD_DEMO_ACTORS[actor_id]])
+            writer.writerow([actor_id, *cremad_demographics(actor_id)])
     return path
 
 
@@ -299,7 +384,7 @@ manifest.json lists every file and its size.  Regenerate with:
     return path
 
 
-def write_manifest(root, seed: int, actors, files: list) -> Path:
+def write_manifest(root, seed: int, actors, files: list, size: str = DEFAULT_SIZE) -> Path:
     """Write ``manifest.json`` (atomically, so an interrupted build never looks complete).
 
     Parameters
@@ -309,6 +394,8 @@ def write_manifest(root, seed: int, actors, files: list) -> Path:
     actors : iterable of int
     files : list of (str, int)
         Relative POSIX path and size in bytes of every generated file.
+    size : str
+        The corpus size's name (:data:`SIZES`).
 
     Returns
     -------
@@ -319,6 +406,7 @@ def write_manifest(root, seed: int, actors, files: list) -> Path:
         "generator_version": GENERATOR_VERSION,
         "synthetic": True,
         "seed": int(seed),
+        "size": size,
         "actors": [int(a) for a in actors],
         "n_files": len(files),
         "files": [{"path": p, "bytes": int(b)} for p, b in sorted(files)],
@@ -335,13 +423,21 @@ def write_manifest(root, seed: int, actors, files: list) -> Path:
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_actors(actors) -> tuple:
-    """Validate an actor subset (indices 1-8) and return it sorted; ``None`` means all."""
+def _check_size(size) -> CorpusSize:
+    """The :class:`CorpusSize` called ``size``, or a ValueError naming the sizes there are."""
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {sorted(SIZES)}, not {size!r}")
+    return SIZES[size]
+
+
+def _check_actors(actors, size: str = DEFAULT_SIZE) -> tuple:
+    """Validate an actor subset of ``size`` and return it sorted; ``None`` means all."""
+    every = _check_size(size).actors
     if actors is None:
-        return DEFAULT_ACTORS
+        return every
     actors = tuple(sorted({int(a) for a in actors}))
-    if not actors or not set(actors) <= set(DEFAULT_ACTORS):
-        raise ValueError(f"actors must be a non-empty subset of {list(DEFAULT_ACTORS)}, not {actors}")
+    if not actors or not set(actors) <= set(every):
+        raise ValueError(f"actors must be a non-empty subset of {every[0]}-{every[-1]} ({size} size), not {actors}")
     return actors
 
 
@@ -352,7 +448,7 @@ def _check_seed(seed) -> int:
     return int(seed)
 
 
-def make_demo_corpus(root, seed: int = 0, *, n_jobs: int | None = -1, actors=None) -> dict:
+def make_demo_corpus(root, seed: int = 0, *, n_jobs: int | None = -1, actors=None, size: str = DEFAULT_SIZE) -> dict:
     """Generate the synthetic demo corpus under ``root`` (replacing the two corpus folders).
 
     Parameters
@@ -367,7 +463,10 @@ def make_demo_corpus(root, seed: int = 0, *, n_jobs: int | None = -1, actors=Non
         one process; capped by :func:`utils.core.parallel.effective_workers`.  Does not change
         the output.
     actors : iterable of int, optional
-        Subset of actor indices 1-8 (RAVDESS ``Actor_XX``, CREMA-D ``10XX``), for quick tests.
+        Subset of actor indices (RAVDESS ``Actor_XX``, CREMA-D ``10XX``), for quick tests:
+        1-8 at the small size; at full size 1-24 for RAVDESS and 1-91 for CREMA-D.
+    size : {"small", "full"}
+        One of :data:`SIZES`: the course's small demo (default) or the real corpora's size.
 
     Returns
     -------
@@ -377,10 +476,10 @@ def make_demo_corpus(root, seed: int = 0, *, n_jobs: int | None = -1, actors=Non
     Raises
     ------
     ValueError
-        A bad seed, ``n_jobs`` or actor subset (checked before anything is deleted).
+        A bad seed, ``n_jobs``, size or actor subset (checked before anything is deleted).
     """
     root = Path(root)
-    actors = _check_actors(actors)
+    actors = _check_actors(actors, size)
     seed = _check_seed(seed)
     check_n_jobs(n_jobs)
     roots = corpus_roots(root)
@@ -389,20 +488,21 @@ def make_demo_corpus(root, seed: int = 0, *, n_jobs: int | None = -1, actors=Non
             shutil.rmtree(folder)
     root.mkdir(parents=True, exist_ok=True)
     (root / MANIFEST).unlink(missing_ok=True)
-    specs = corpus_plan(actors)
+    specs = corpus_plan(actors, size)
     parallel = Parallel(n_jobs=effective_workers(n_jobs))
     files = parallel(delayed(render_clip)(spec, seed, root) for spec in specs)
-    csv_path = write_demographics(roots["cremad"] / DEMOGRAPHICS_FILE, actors)
+    cremad_actors = sorted({spec.actor for spec in specs if spec.corpus == "cremad"})
+    csv_path = write_demographics(roots["cremad"] / DEMOGRAPHICS_FILE, cremad_actors)
     readme = write_readme(root, seed, sum(s.corpus == "ravdess" for s in specs),
                           sum(s.corpus == "cremad" for s in specs))
     for extra in (csv_path, readme):
         files.append((extra.relative_to(root).as_posix(), extra.stat().st_size))
-    write_manifest(root, seed, actors, files)
+    write_manifest(root, seed, actors, files, size)
     return roots
 
 
-def corpus_is_intact(root, seed: int = 0, *, actors=None) -> bool:
-    """True if ``root/manifest.json`` matches this generator, seed and actors and all files exist.
+def corpus_is_intact(root, seed: int = 0, *, actors=None, size: str = DEFAULT_SIZE) -> bool:
+    """True if ``root/manifest.json`` matches this generator, seed, size and actors and all files exist.
 
     Files are checked by presence and size, not content.
 
@@ -411,19 +511,22 @@ def corpus_is_intact(root, seed: int = 0, *, actors=None) -> bool:
     root : str or Path
     seed : int
     actors : iterable of int, optional
+    size : {"small", "full"}
+        A manifest written before sizes existed is a small corpus.
 
     Returns
     -------
     bool
     """
     root = Path(root)
-    actors = _check_actors(actors)
+    actors = _check_actors(actors, size)
     try:
         manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    expected = len(corpus_plan(actors)) + 2  # + CSV and README
+    expected = len(corpus_plan(actors, size)) + 2  # + CSV and README
     if (manifest.get("generator_version") != GENERATOR_VERSION or manifest.get("seed") != seed
+            or manifest.get("size", DEFAULT_SIZE) != size
             or manifest.get("actors") != list(actors) or manifest.get("n_files") != expected
             or len(manifest.get("files", [])) != expected):
         return False
@@ -434,7 +537,7 @@ def corpus_is_intact(root, seed: int = 0, *, actors=None) -> bool:
     return True
 
 
-def ensure_demo_corpus(root, seed: int = 0, *, n_jobs: int | None = -1, actors=None) -> dict:
+def ensure_demo_corpus(root, seed: int = 0, *, n_jobs: int | None = -1, actors=None, size: str = DEFAULT_SIZE) -> dict:
     """Return the demo corpus under ``root``, generating it only if missing, stale or damaged.
 
     Parameters
@@ -445,12 +548,14 @@ def ensure_demo_corpus(root, seed: int = 0, *, n_jobs: int | None = -1, actors=N
         Worker processes if a build is needed, as in :func:`make_demo_corpus`.
     actors : iterable of int, optional
         Actor subset, as in :func:`make_demo_corpus`.
+    size : {"small", "full"}
+        As in :func:`make_demo_corpus`.
 
     Returns
     -------
     dict
         ``{"ravdess": Path, "cremad": Path}``.
     """
-    if corpus_is_intact(root, seed, actors=actors):
+    if corpus_is_intact(root, seed, actors=actors, size=size):
         return corpus_roots(root)
-    return make_demo_corpus(root, seed, n_jobs=n_jobs, actors=actors)
+    return make_demo_corpus(root, seed, n_jobs=n_jobs, actors=actors, size=size)

@@ -66,8 +66,38 @@ SYLLABLES = {
     CREMAD_SENTENCES["TSI"]:  # The surface is slick
         [("dh", "ah", "", False), ("s", "er", "", True), ("f", "ih", "s", False), ("", "ih", "z", False),
          ("s", "ih", "k", True)],
+    # The other eight CREMA-D sentences, spoken at the full size only.  The phone set has no
+    # m, p, w, h or sh: nasals become n, p becomes b, and w and h are left out.
+    CREMAD_SENTENCES["TIE"]:  # That is exactly what happened
+        [("dh", "ae", "t", True), ("", "ih", "z", False), ("", "ih", "g", False), ("z", "ae", "k", True),
+         ("t", "iy", "", False), ("", "ah", "t", False), ("", "ae", "", True), ("b", "ah", "n", False)],
+    CREMAD_SENTENCES["IOM"]:  # I'm on my way to the meeting
+        [("", "aa", "n", True), ("", "aa", "n", False), ("n", "aa", "", False), ("", "eh", "", True),
+         ("t", "uw", "", False), ("dh", "ah", "", False), ("n", "iy", "", True), ("t", "ih", "n", False)],
+    CREMAD_SENTENCES["IWW"]:  # I wonder what this is about
+        [("", "aa", "", False), ("", "ah", "n", True), ("d", "er", "", False), ("", "ah", "t", False),
+         ("dh", "ih", "s", False), ("", "ih", "z", False), ("", "ah", "", False), ("b", "aa", "t", True)],
+    CREMAD_SENTENCES["TAI"]:  # The airplane is almost full
+        [("dh", "ah", "", False), ("", "eh", "r", True), ("l", "eh", "n", False), ("", "ih", "z", False),
+         ("", "ao", "l", True), ("n", "ah", "s", False), ("f", "uh", "l", True)],
+    CREMAD_SENTENCES["MTI"]:  # Maybe tomorrow it will be cold
+        [("n", "eh", "", True), ("b", "iy", "", False), ("t", "ah", "", False), ("n", "aa", "", True),
+         ("r", "ah", "", False), ("", "ih", "t", False), ("", "ih", "l", False), ("b", "iy", "", False),
+         ("k", "ao", "l", True)],
+    CREMAD_SENTENCES["IWL"]:  # I would like a new alarm clock
+        [("", "aa", "", False), ("", "uh", "d", False), ("l", "aa", "k", True), ("", "ah", "", False),
+         ("n", "uw", "", True), ("", "ah", "", False), ("l", "aa", "r", True), ("k", "aa", "k", True)],
+    CREMAD_SENTENCES["ITH"]:  # I think I have a doctor's appointment
+        [("", "aa", "", False), ("th", "ih", "k", True), ("", "aa", "", False), ("", "ae", "v", False),
+         ("", "ah", "", False), ("d", "aa", "k", True), ("t", "er", "z", False), ("", "ah", "", False),
+         ("b", "ao", "n", True), ("n", "ah", "n", False)],
+    CREMAD_SENTENCES["WSI"]:  # We'll stop in a couple of minutes
+        [("", "iy", "l", False), ("s", "aa", "t", True), ("", "ih", "n", False), ("", "ah", "", False),
+         ("k", "ah", "", True), ("b", "ah", "l", False), ("", "ah", "v", False), ("n", "ih", "n", True),
+         ("", "ih", "s", False)],
 }
-"""The sentences the synthesiser can say, keyed by their text in :mod:`utils.data.corpora`."""
+"""The sentences the synthesiser can say, keyed by their text in :mod:`utils.data.corpora`: both
+RAVDESS statements and all twelve CREMA-D sentences."""
 
 # Peterson & Barney (1952), Table II: average F1, F2, F3 (Hz) of men and of women.
 FORMANTS_MALE = {
