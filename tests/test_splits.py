@@ -217,6 +217,28 @@ def test_scaler_on_sequences_ignores_padding():
     assert apply_scaler(scaler, seq).shape == seq.shape
 
 
+def test_scaler_in_blocks_gives_the_whole_array_result_bit_for_bit(monkeypatch):
+    """fit_scaler and apply_scaler work without whole-array float64 copies, and compute the same bits."""
+    from sklearn.preprocessing import StandardScaler
+
+    from utils.learn import scaling
+
+    rng = np.random.default_rng(0)
+    seq = (rng.standard_normal((40, 30, 5)) * 7 + 3).astype(np.float32)
+    lengths = rng.integers(1, 31, size=40)
+    real = np.arange(30)[None, :] < lengths[:, None]
+    reference = StandardScaler().fit(seq[real].astype(np.float64))
+    monkeypatch.setattr(scaling, "_CHUNK_ROWS", 7)                       # many blocks, one partial
+    scaler = fit_scaler(seq, lengths=lengths)
+    assert np.array_equal(scaler.mean_, reference.mean_) and np.array_equal(scaler.scale_, reference.scale_)
+    whole = ((seq.reshape(-1, 5) - reference.mean_) / reference.scale_).astype(np.float32).reshape(seq.shape)
+    scaled = apply_scaler(scaler, seq)
+    assert scaled.dtype == np.float32 and np.array_equal(scaled, whole)
+    seq[3, 0, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fit_scaler(seq, lengths=lengths)
+
+
 def test_label_encoder_fixed_order_and_json(tmp_path):
     enc = LabelEncoder().fit(["surprised", "sad", "angry", "neutral", "calm", "sad"])
     assert enc.classes_ == ["neutral", "calm", "sad", "angry", "surprised"]

@@ -61,12 +61,43 @@ def fit_scaler(X_train, lengths=None):
     """
     from sklearn.preprocessing import StandardScaler
 
-    rows = _as_rows(X_train, lengths)
+    rows = _as_rows64(X_train, lengths)
     if len(rows) < 2:
         raise ValueError(f"X_train must hold at least 2 rows to fit a scaler, not {len(rows)}")
-    if not np.all(np.isfinite(rows)):
+    if not all(np.isfinite(chunk).all() for chunk in _chunks(rows)):
         raise ValueError("X_train contains NaN or infinite values")
-    return StandardScaler().fit(rows.astype(np.float64))
+    return StandardScaler().fit(rows)
+
+
+_CHUNK_ROWS = 1 << 16
+"""Rows handled at a time where a whole-array operation would need temporary copies of it."""
+
+
+def _chunks(rows: np.ndarray):
+    """Consecutive blocks of at most :data:`_CHUNK_ROWS` rows (views, no copies)."""
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        yield rows[start : start + _CHUNK_ROWS]
+
+
+def _as_rows64(X, lengths=None) -> np.ndarray:
+    """:func:`_as_rows` as one float64 array, filled sequence by sequence.
+
+    The same values as ``_as_rows(X, lengths).astype(np.float64)``, without the float32 copy of
+    every real frame in between: for the frame sequences of a whole corpus that copy alone is
+    hundreds of megabytes.
+    """
+    X = np.asarray(X)
+    if X.ndim != 3 or lengths is None:
+        return np.asarray(_as_rows(X, lengths), dtype=np.float64)
+    lengths = np.asarray(lengths)
+    if lengths.shape != (X.shape[0],) or lengths.min() < 1 or lengths.max() > X.shape[1]:
+        raise ValueError(f"lengths must give 1..{X.shape[1]} valid frames for each of the {X.shape[0]} sequences")
+    out = np.empty((int(lengths.sum()), X.shape[-1]), dtype=np.float64)
+    start = 0
+    for seq, n in zip(X, lengths):
+        out[start : start + n] = seq[:n]
+        start += n
+    return out
 
 
 def apply_scaler(scaler, X) -> np.ndarray:
@@ -83,8 +114,12 @@ def apply_scaler(scaler, X) -> np.ndarray:
     d = len(scaler.mean_)
     if X.ndim not in (2, 3) or X.shape[-1] != d:
         raise ValueError(f"X must have shape (n, {d}) or (n, t, {d}), not {X.shape}")
-    out = (X.reshape(-1, d) - scaler.mean_) / scaler.scale_
-    return out.reshape(X.shape).astype(np.float32)
+    rows = X.reshape(-1, d)
+    out = np.empty(rows.shape, dtype=np.float32)
+    for start in range(0, len(rows), _CHUNK_ROWS):   # in blocks: the float64 arithmetic needs no copy of all of X
+        block = slice(start, start + _CHUNK_ROWS)
+        out[block] = (rows[block] - scaler.mean_) / scaler.scale_
+    return out.reshape(X.shape)
 
 
 def scaler_to_dict(scaler) -> dict:
@@ -203,4 +238,4 @@ def speaker_normalize(X, speakers, *, lengths=None, fit_rows=None, eps: float = 
             mask = valid[rows]
             block[mask] = (block[mask] - mean) / std
             out[rows] = block
-    return out.astype(np.float32)
+    return out.astype(np.float32, copy=False)   # X was made float32 above: no second copy
