@@ -424,6 +424,37 @@ def test_frames_and_save_load_round_trip(clips, tmp_path):
     assert {p.suffix for p in (tmp_path / "saved").iterdir()} == {".npz", ".csv", ".json"}
 
 
+def test_statistics_in_blocks_equal_the_whole_extraction(clips, tmp_path):
+    """extract_statistics: the rows, skipped files and statistics of one extraction with frames."""
+    import pandas as pd
+
+    from utils.features.extract import extract_statistics
+    from utils.features.inputs import feature_set_inputs
+
+    config = FeatureConfig(n_frames=120, frame_features=("mfcc", "mel", "prosody"))
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio\n" * 20)
+    table = pd.DataFrame({"path": [clips[0], bad, *clips[1:]], "speaker": list("abcde"), "label": list("xyxyx")},
+                         index=[10, 11, 12, 13, 14])
+    options = dict(augmentations=[NOISE], n_jobs=1, cache_dir=tmp_path / "cache", progress=False)
+    whole = extract_corpus(table, config, with_frames=True, **options)
+    for source in (table, list(table["path"])):
+        fs, stats = extract_statistics(source, config, block_size=2, **options)
+        assert fs.frames is None and fs.n_cached == len(whole) and fs.n_computed == 0
+        assert np.array_equal(stats, feature_set_inputs(whole, "stats")) and stats.dtype == np.float32
+        np.testing.assert_array_equal(fs.X, whole.X)
+        if source is table:                                  # the table's index labels and key columns
+            assert fs.rows.equals(whole.rows) and fs.skipped.equals(whole.skipped)
+        else:                                                # positions in the list, as extract_corpus gives them
+            assert list(fs.rows["index"]) == list(whole.rows["index"] - 10)
+            assert fs.rows[["path", "augmentation", "n_valid_frames"]].equals(whole.rows[["path", "augmentation", "n_valid_frames"]])
+            assert list(fs.skipped["path"]) == [str(bad)] and list(fs.skipped["index"]) == [1]
+    with pytest.raises(ValueError, match="block_size"):
+        extract_statistics(table, config, block_size=0, **options)
+    with pytest.raises(ValueError, match="with_frames"):
+        extract_statistics(table, config, with_frames=True, **options)
+
+
 @pytest.mark.slow
 def test_parallel_matches_serial_and_cache_can_be_disabled(clips, tmp_path, monkeypatch):
     import utils.core.parallel as parallel
