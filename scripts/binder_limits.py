@@ -19,8 +19,9 @@ pinned to one core.  The limit is set by, in this order of preference:
 For each notebook it prints the wall time, the cgroup's peak memory (everything the notebook's
 processes held, page cache included, so it can reach the limit without harm: the kernel then
 reclaims cache first) and the peak resident memory of the kernel's processes (the series' own
-sampler), and whether it passed, failed or was killed.  The exit status is 1 if any notebook did
-not pass.  Nothing is changed in ``notebooks/``: the executed copies go to ``build/binder/``.
+sampler), and whether it passed, failed or was killed.  It stops at the first notebook that does
+not pass (``--keep-going`` runs the rest too).  The exit status is 1 if any notebook did not pass.
+Nothing is changed in ``notebooks/``: the executed copies go to ``build/binder/``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def main(argv=None) -> int:
     parser.add_argument("--limiter", default=None, help='a command that applies the limits itself, e.g. "../shared/tools/binder-sim --"')
     parser.add_argument("--cold", action="store_true", help="empty the feature cache before the first notebook")
     parser.add_argument("--out", type=Path, default=None, help="also write the table as CSV here")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="run the next notebooks after one fails (those that need its output fail too)")
     args = parser.parse_args(argv)
 
     memory_bytes = int(float(args.memory.rstrip("GgMm")) * (2**30 if args.memory[-1] in "Gg" else 2**20))
@@ -123,6 +126,7 @@ def main(argv=None) -> int:
             series.append("--cold")
         started = time.perf_counter()
         build.mkdir(parents=True, exist_ok=True)
+        (build / "series.log").unlink(missing_ok=True)   # a limiter that fails early must not leave the last log to be read
         logged = ["bash", "-c", shlex.join(series) + " > build/binder/series.log 2>&1"]
         if args.limiter:
             status, peak = _run_with(shlex.split(args.limiter), logged)
@@ -143,7 +147,8 @@ def main(argv=None) -> int:
         print(f"| {r['notebook']} | {r['minutes']:.1f} | {r['cgroup_peak_mib']} | {r['kernel_peak_mb']} | {r['result']} |", flush=True)
         if status != 0:
             print(log[-3000:], file=sys.stderr)
-            break
+            if not args.keep_going:
+                break
     print(f"| whole series | {sum(r['minutes'] for r in rows):.1f} | | | {'passed' if not failed else 'stopped'} |")
     print(f"({time.perf_counter() - total:.0f} s in all, starting the kernels included)")
     if args.out:
