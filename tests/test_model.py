@@ -108,6 +108,40 @@ def test_train_checks_its_inputs():
         train(model, X_tr, y_tr + 5, X_val, y_val, epochs=1)
 
 
+def test_rows_of_a_larger_array_give_the_same_batches_and_weights_as_a_copy():
+    """RowsOf: MixupBatches reads the rows in place, and training gives the copy's weights bit for bit."""
+    from utils.learn.networks import stats_mlp
+    from utils.learn.training import MixupBatches, RowsOf
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((50, 4)).astype("float32")
+    y = np.arange(50) % 3
+    rows = np.flatnonzero(np.arange(50) % 5 != 2)
+    eye = np.eye(3, dtype="float32")
+    copied, in_place = (MixupBatches(data, eye[y[rows]], batch_size=8, alpha=0.4, seed=7, weights=np.linspace(1, 2, len(rows)))
+                        for data in (X[rows], RowsOf(X, rows)))
+    for _epoch in range(2):
+        assert len(copied) == len(in_place) == 5
+        for i in range(len(copied)):
+            for a, b in zip(copied[i], in_place[i]):
+                np.testing.assert_array_equal(a, b)
+        copied.on_epoch_end()
+        in_place.on_epoch_end()
+    weights = []
+    for data in (X[rows], RowsOf(X, rows)):
+        set_determinism(5)
+        model = stats_mlp(4, 3, hidden=(8,))
+        train(model, data, y[rows], X[:5], y[:5], epochs=2, patience=2, seed=5, class_weight=False, mixup=0.2)
+        weights.append(model.get_weights())
+    for wa, wb in zip(*weights):
+        np.testing.assert_array_equal(wa, wb)
+    assert np.asarray(RowsOf(X, rows)).tolist() == X[rows].tolist()
+    with pytest.raises(ValueError, match="rows must be positions"):
+        RowsOf(X, [50])
+    with pytest.raises(ValueError, match="target rows"):
+        MixupBatches(RowsOf(X, rows), eye[y])
+
+
 @pytest.mark.slow
 def test_mixup_training_blends_rows_and_labels_and_is_reproducible():
     from utils.learn.networks import stats_mlp

@@ -501,6 +501,7 @@ def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scale
     ``sample_weight`` is) and returns ``(model, epochs, seconds)``.  Returns the ensemble, the scaler and the info dict of :func:`train_course_cv`.
     """
     from .networks import ensemble_model
+    from .training import RowsOf
 
     y = np.asarray(y)
     if len(Xs) != len(y) or len(Xs) != len(table):
@@ -518,7 +519,8 @@ def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scale
     for m in range(n_models):
         held = groups[m % len(groups)]
         w_tr, w_va = (None, None) if w is None else (w[~held], w[held])
-        model, n, sec = member(Xs[~held], y[~held], Xs[held], y[held], seed + m, w_tr, w_va)
+        # The training rows are read from Xs batch by batch (RowsOf): no copy of most of Xs per member.
+        model, n, sec = member(RowsOf(Xs, np.flatnonzero(~held)), y[~held], Xs[held], y[held], seed + m, w_tr, w_va)
         oof[held] += model.predict(Xs[held], verbose=0, batch_size=256)
         votes[held] += 1
         _release_functions(model)

@@ -143,16 +143,61 @@ def _check_weights(weights, n_rows: int, name: str):
     return w
 
 
+class RowsOf:
+    """Some rows of an array, without copying them: ``RowsOf(X, rows)`` stands for ``X[rows]``.
+
+    :class:`MixupBatches` (and so :func:`train` with mixup) reads its batches straight from ``X``,
+    so that the training part of a large array (the frame sequences of a corpus, hundreds of MB)
+    is not copied for every network of an ensemble.  Anything else gets ``X[rows]`` through
+    ``np.asarray``.
+
+    Examples
+    --------
+    >>> part = RowsOf(np.arange(10.0).reshape(5, 2), [4, 0])
+    >>> len(part), part.shape, np.asarray(part).tolist()
+    (2, (2, 2), [[8.0, 9.0], [0.0, 1.0]])
+    """
+
+    def __init__(self, X, rows):
+        self.base = np.asarray(X)
+        self.rows = np.asarray(rows, dtype=np.intp)
+        if self.rows.ndim != 1 or (len(self.rows) and (self.rows.min() < 0 or self.rows.max() >= len(self.base))):
+            raise ValueError(f"rows must be positions 0..{len(self.base) - 1} of X")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def shape(self) -> tuple:
+        return (len(self.rows),) + self.base.shape[1:]
+
+    @property
+    def ndim(self) -> int:
+        return self.base.ndim
+
+    @property
+    def dtype(self):
+        return self.base.dtype
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.base[self.rows]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
 def model_input(model: keras.Model, X) -> np.ndarray:
     """``X`` as float32 in the model's input shape (adds or drops a trailing axis of size 1).
+
+    A :class:`RowsOf` of float32 rows in that shape is returned as it is (not copied).
 
     Raises
     ------
     ValueError
         If ``X`` cannot be given that shape; the message shows both shapes.
     """
-    X = np.asarray(X, dtype=np.float32)
     expected = tuple(model.input_shape[1:])
+    if isinstance(X, RowsOf) and X.dtype == np.float32 and X.shape[1:] == expected:
+        return X
+    X = np.asarray(X, dtype=np.float32)
     if X.shape[1:] == expected:
         return X
     if X.shape[1:] == expected + (1,):
@@ -181,18 +226,23 @@ class MixupBatches(keras.utils.PyDataset):
 
     def __init__(self, X, targets, *, batch_size: int = 32, alpha: float = 0.2, seed: int = 0, weights=None):
         super().__init__()
-        self.X, self.targets = np.asarray(X, dtype=np.float32), np.asarray(targets, dtype=np.float32)
+        # Rows of a larger array (RowsOf) are read from it batch by batch: the same values, no copy.
+        self.source, self.rows = (X.base, X.rows) if isinstance(X, RowsOf) and X.dtype == np.float32 else (np.asarray(X, dtype=np.float32), None)
+        self.targets = np.asarray(targets, dtype=np.float32)
+        if (len(self.source) if self.rows is None else len(self.rows)) != len(self.targets):
+            raise ValueError(f"{len(X)} rows of X but {len(self.targets)} target rows")
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
         self.batch_size, self.alpha = int(batch_size), float(alpha)
         self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(self.X))
+        self.order = self.rng.permutation(len(self.targets))
 
     def __len__(self) -> int:
-        return int(np.ceil(len(self.X) / self.batch_size))
+        return int(np.ceil(len(self.targets) / self.batch_size))
 
     def __getitem__(self, index: int):
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        x, t = self.X[rows], self.targets[rows]
+        x = self.source[rows] if self.rows is None else self.source[self.rows[rows]]
+        t = self.targets[rows]
         lam = self.rng.beta(self.alpha, self.alpha, size=(len(rows),) + (1,) * (x.ndim - 1)).astype(np.float32)
         partner = self.rng.permutation(len(rows))
         lam_t = lam.reshape(len(rows), 1)
@@ -203,7 +253,7 @@ class MixupBatches(keras.utils.PyDataset):
         return blend + (lam_t[:, 0] * w + (1 - lam_t[:, 0]) * w[partner],)
 
     def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.X))
+        self.order = self.rng.permutation(len(self.targets))
 
 
 def train(
@@ -310,7 +360,7 @@ def train(
         )
     else:
         fitted = model.fit(
-            X_train,
+            np.asarray(X_train),   # Keras shuffles arrays itself: rows of a larger array (RowsOf) are copied here
             y_train,
             validation_data=(X_val, y_val) if w_val is None else (X_val, y_val, w_val),
             epochs=epochs,
