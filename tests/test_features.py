@@ -512,3 +512,37 @@ def test_extract_argument_errors(clips):
         extract_corpus(clips, FeatureConfig(), augmentations=["noise"], cache_dir=False)
     with pytest.raises(ValueError, match="n_jobs"):
         extract_corpus(clips, FeatureConfig(), n_jobs=0, cache_dir=False)
+
+
+def test_cache_merging_and_reading_hold_bounded_memory(tmp_path, monkeypatch):
+    """Small shards merge into shards of at most MERGED_SHARD_BYTES; big ones stay; rows read are copies."""
+    from utils.features import cache as cache_module
+    from utils.features.cache import FeatureCache, entry_key
+
+    config = FeatureConfig(n_frames=20, n_mfcc=4, frame_features=("mfcc",))
+    cache = FeatureCache(tmp_path, config)
+    rng = np.random.default_rng(0)
+    row_bytes = 32 + 4 * config.vector_size + 16 + 8 + 4 * 20 * 4 + 8
+    monkeypatch.setattr(cache_module, "MERGED_SHARD_BYTES", 50 * row_bytes)
+    entries = {}
+    for shard in range(30):                      # 30 writes of 10 rows: merging starts at the 9th small shard
+        batch = []
+        for i in range(10):
+            key = entry_key(f"file{shard}-{i}", "original")
+            vector = rng.standard_normal(config.vector_size).astype(np.float32)
+            frames = rng.standard_normal((20, 4)).astype(np.float32)
+            batch.append((key, vector, np.array([1.0, 20.0]), frames))
+            entries[key] = (vector, frames)
+        cache.write(batch, with_frames=True)
+        assert len(cache._small_shards("frm")) <= cache_module.MAX_SHARDS
+    sizes = [p.stat().st_size for p in cache.shards("frm")]
+    assert max(sizes) <= 50 * row_bytes + 4096                    # no merged shard above the cap (plus the npz headers)
+    assert len(sizes) < 30
+    found = cache.lookup(set(entries), with_frames=True)
+    assert set(found) == set(entries)
+    for key, (vector, frames) in entries.items():
+        np.testing.assert_array_equal(found[key][0], vector)
+        np.testing.assert_array_equal(found[key][2], frames)
+    one = next(iter(entries))
+    row = cache.lookup({one}, with_frames=True)[one][2]
+    assert row.base is None or row.base.shape[0] == 1            # a copy of the one row, not a view of its shard

@@ -23,7 +23,9 @@ configuration is the folder.  So editing a file or changing any setting recomput
 re-run only hashes the files and reads a few shards.
 
 Shards are written to a temporary file that is then renamed, so a shard is complete or absent, and
-when a folder holds more than :data:`MAX_SHARDS` shards of a kind they are merged into one.  A
+when a folder holds more than :data:`MAX_SHARDS` small shards of a kind (under half of
+:data:`MERGED_SHARD_BYTES`) they are merged into shards of at most :data:`MERGED_SHARD_BYTES`, so
+that neither merging nor reading ever holds more than about that much of a large corpus.  A
 shard that cannot be read or has the wrong shapes is deleted, a row whose checksum does not match
 is dropped, and the entries concerned are simply computed again, with a warning.
 """
@@ -41,7 +43,11 @@ import numpy as np
 from .config import FeatureConfig
 
 MAX_SHARDS = 8
-"""A cache folder holding more shards than this of one kind has them merged into one."""
+"""A cache folder holding more small shards than this of one kind has them merged."""
+
+MERGED_SHARD_BYTES = 128 * 2**20
+"""Largest shard that merging writes (about 1,000 clips with the course's frame sequences); a shard
+of at least half of it is left as it is."""
 
 
 def entry_key(digest: str, variant: str) -> bytes:
@@ -182,9 +188,11 @@ class FeatureCache:
                 if len(good) < len(rows):
                     self._problem(path, f"{len(rows) - len(good)} row(s) fail their checksum", remove=False)
                     self._rewrite_without_bad_rows(path, kind)
-                for i in good:
-                    key = bytes(arrays["keys"][i])
-                    found[key] = (arrays["X"][i], arrays["meta"][i], arrays["frames"][i] if with_frames else None)
+                # Copies of the wanted rows only, so that the shard's arrays are freed after this loop.
+                picked = {name: arrays[name][good] for name in ("keys", "X", "meta") + (("frames",) if with_frames else ())}
+                del arrays
+                for j, key in enumerate(picked["keys"].tolist()):
+                    found[key] = (picked["X"][j], picked["meta"][j], picked["frames"][j] if with_frames else None)
                     wanted.discard(key)
         return found
 
@@ -226,24 +234,54 @@ class FeatureCache:
             arrays["frame_sums"] = np.array([_row_sum(k, f) for k, f in zip(keys, seqs)], dtype=np.uint64)
         path = self.folder / f"{kind}-{uuid.uuid4().hex[:16]}.npz"
         atomic_savez(path, arrays)
-        if len(self.shards(kind)) > MAX_SHARDS:
+        if len(self._small_shards(kind)) > MAX_SHARDS:
             self.compact(kind)
         return path
 
+    def _small_shards(self, kind: str) -> list:
+        """Shards of one kind under half of :data:`MERGED_SHARD_BYTES`, oldest first: those merging takes."""
+        small = []
+        for path in self.shards(kind):
+            try:
+                if path.stat().st_size < MERGED_SHARD_BYTES // 2:
+                    small.append(path)
+            except FileNotFoundError:
+                continue
+        return small
+
     def compact(self, kind: str):
-        """Merge all intact shards of one kind into a single shard (one row per key)."""
-        paths = self.shards(kind)
-        parts, seen = [], set()
+        """Merge the small intact shards of one kind (one row per key) into shards of at most :data:`MERGED_SHARD_BYTES`.
+
+        The shards are read one at a time and a merged shard is written as soon as it is full,
+        so merging holds at most about two merged shards' worth of rows, whatever the corpus.
+        Shards of at least half that size are not touched.
+        """
+        paths = self._small_shards(kind)
+        parts, seen, held = [], set(), 0
+
+        def flush():
+            nonlocal parts, held
+            if parts:
+                merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+                atomic_savez(self.folder / f"{kind}-{uuid.uuid4().hex[:16]}.npz", merged)
+            parts, held = [], 0
+
         for path in reversed(paths):  # newest first: a key keeps its newest row
             arrays = self._read(path, with_frames=kind == "frm")
             if arrays is None:
                 continue
             keep = [i for i in self._valid_rows(arrays, range(len(arrays["keys"]))) if arrays["keys"][i] not in seen]
             seen.update(arrays["keys"][keep].tolist())
-            if keep:
-                parts.append({name: a[keep] for name, a in arrays.items()})
-        if parts:
-            merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-            atomic_savez(self.folder / f"{kind}-{uuid.uuid4().hex[:16]}.npz", merged)
+            if not keep:
+                continue
+            row_bytes = sum(a[:1].nbytes for a in arrays.values())
+            for start in range(0, len(keep), max(1, MERGED_SHARD_BYTES // row_bytes)):
+                rows = keep[start : start + max(1, MERGED_SHARD_BYTES // row_bytes)]
+                if held and held + len(rows) * row_bytes > MERGED_SHARD_BYTES:
+                    flush()
+                parts.append({name: a[rows] for name, a in arrays.items()})
+                held += len(rows) * row_bytes
+            del arrays
+        flush()
         for path in paths:
             path.unlink(missing_ok=True)
