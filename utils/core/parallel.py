@@ -36,15 +36,45 @@ MAIN_MEMORY = 800 * 2**20
 """Memory left to the calling process (a notebook kernel) when capping the number of workers."""
 
 
+def cgroup_limit_files(proc_self_cgroup: str) -> list:
+    """The memory-limit files of the cgroups named in ``/proc/self/cgroup`` (v2 and v1), then the root ones.
+
+    Examples
+    --------
+    >>> [str(p) for p in cgroup_limit_files("0::/binder-sim.7")][:1]
+    ['/sys/fs/cgroup/binder-sim.7/memory.max']
+    >>> [str(p) for p in cgroup_limit_files("4:memory:/jail")][:1]
+    ['/sys/fs/cgroup/memory/jail/memory.limit_in_bytes']
+    """
+    files = []
+    for line in proc_self_cgroup.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        controllers, where = parts[1], parts[2].strip().lstrip("/")
+        if controllers == "":
+            files.append(Path("/sys/fs/cgroup") / where / "memory.max")
+        elif "memory" in controllers.split(","):
+            files.append(Path("/sys/fs/cgroup/memory") / where / "memory.limit_in_bytes")
+    return files + [Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes")]
+
+
 def memory_limit() -> int | None:
-    """Bytes of memory this process may use: the cgroup limit (containers, Binder) or the RAM size."""
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+    """Bytes of memory this process may use: its cgroup's limit (containers, Binder) or the RAM size."""
+    try:
+        own = Path("/proc/self/cgroup").read_text()
+    except OSError:
+        own = ""
+    limits = []
+    for path in cgroup_limit_files(own):
         try:
-            text = Path(path).read_text().strip()
+            text = path.read_text().strip()
         except OSError:
             continue
         if text.isdigit() and int(text) < 2**60:
-            return int(text)
+            limits.append(int(text))
+    if limits:
+        return min(limits)
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):

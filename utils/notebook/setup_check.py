@@ -55,6 +55,55 @@ REFERENCE = {
 """Measured on the machine named: :func:`speed_task` and each notebook's execution on the demo corpus."""
 
 
+TRAINING_MEMORY_MIB = {512: 1579, 1440: 2011}
+"""Peak memory (MiB) of notebook 05's class path by number of clips in notebook 04's split,
+measured with ``scripts/binder_limits.py`` under binder-sim (one core, 2 GiB): the demo corpus and
+the real RAVDESS.  The frame sequences are most of what grows with the corpus."""
+
+
+def training_memory(n_clips: int) -> int:
+    """About how many bytes notebook 05 needs at its peak for ``n_clips`` clips.
+
+    A straight line through :data:`TRAINING_MEMORY_MIB`: a rough guide for other corpus sizes
+    (8,882 clips, RAVDESS and CREMA-D together, come out at about 5.3 GiB).
+
+    Examples
+    --------
+    >>> round(training_memory(1440) / 2**20)
+    2011
+    """
+    (n0, m0), (n1, m1) = sorted(TRAINING_MEMORY_MIB.items())
+    return int((m0 + (m1 - m0) * (n_clips - n0) / (n1 - n0)) * 2**20)
+
+
+def memory_outlook(n_clips: int, limit: int | None = None) -> str:
+    """A line saying whether notebook 05's training fits this machine's memory, with what to do if not.
+
+    ``limit`` defaults to :func:`utils.core.parallel.memory_limit` (the container's limit on
+    Binder, else the RAM size).
+
+    Examples
+    --------
+    >>> memory_outlook(1440, limit=2 * 2**30)
+    'memory: about 2.0 GiB at the peak for 1,440 clips; this machine allows 2.0 GiB'
+    >>> print(memory_outlook(8882, limit=2 * 2**30))   # doctest: +ELLIPSIS
+    memory: about 5.3 GiB at the peak for 8,882 clips; this machine allows 2.0 GiB
+    WARNING: more than this machine allows: the kernel will probably die in section 4. ...
+    """
+    from ..core.parallel import memory_limit
+
+    limit = memory_limit() if limit is None else limit
+    need = training_memory(n_clips)
+    line = f"memory: about {need / 2**30:.1f} GiB at the peak for {n_clips:,} clips"
+    if not limit:
+        return line
+    line += f"; this machine allows {limit / 2**30:.1f} GiB"
+    if need > limit:
+        line += ("\nWARNING: more than this machine allows: the kernel will probably die in section 4. Set CORPORA to "
+                 "fewer corpora above (RAVDESS alone fits Binder's 2 GB) or run this notebook on a machine with more memory.")
+    return line
+
+
 def pinned_requirements(path=None) -> dict:
     """``{package: version}`` pinned (``==``) in ``requirements.txt`` for this platform.
 
