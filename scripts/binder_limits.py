@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from utils.core.paths import demo_dir  # noqa: E402
 from utils.notebook.series import series_notebooks  # noqa: E402
 
 MEMORY = "2G"
@@ -107,8 +108,8 @@ def main(argv=None) -> int:
     memory_bytes = int(float(args.memory.rstrip("GgMm")) * (2**30 if args.memory[-1] in "Gg" else 2**20))
     notebooks = series_notebooks(args.only)
     source = os.environ.get("SER_DATA_SOURCE", "auto")
-    if source == "demo" and os.environ.get("SER_DEMO_SIZE", "small") != "small":
-        source = f"demo-{os.environ['SER_DEMO_SIZE']}"
+    if source == "demo":
+        source = demo_dir(os.environ.get("SER_DEMO_SIZE") or "small").name   # demo or demo-full
     if args.limiter:
         how = f"limiter: {args.limiter}"
     elif _cgroup_root() is not None:

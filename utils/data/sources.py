@@ -62,9 +62,7 @@ class DataSource:
     @property
     def bundle_name(self) -> str:
         """The folder under ``models/`` for the model trained on these data: ``demo``, ``demo-full`` or ``real``."""
-        if not self.synthetic:
-            return "real"
-        return "demo" if self.size == "small" else f"demo-{self.size}"
+        return demo_dir(self.size).name if self.synthetic else "real"
 
     @property
     def tag(self) -> str:

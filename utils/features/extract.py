@@ -375,7 +375,7 @@ def extract_statistics(clips, config: FeatureConfig, *, block_size: int = STATIS
         raise ValueError(f"block_size must be a positive integer, not {block_size!r}")
     if "with_frames" in options:
         raise ValueError("extract_statistics always reads the frames (and lets them go): do not pass with_frames")
-    paths, index, _ = _clip_list(clips)
+    paths, _, _ = _clip_list(clips)
     table = clips if isinstance(clips, pd.DataFrame) else pd.DataFrame({"path": paths})
     ids = [Path(p).stem for p in paths] if clip_ids is None else [str(c) for c in clip_ids]
     if len(ids) != len(paths):

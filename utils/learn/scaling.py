@@ -18,6 +18,14 @@ import numpy as np
 import pandas as pd
 
 
+def _checked_lengths(X: np.ndarray, lengths) -> np.ndarray:
+    """``lengths`` as an array, or ValueError unless it gives 1..t real frames for each of X's sequences."""
+    lengths = np.asarray(lengths)
+    if lengths.shape != (X.shape[0],) or lengths.min() < 1 or lengths.max() > X.shape[1]:
+        raise ValueError(f"lengths must give 1..{X.shape[1]} valid frames for each of the {X.shape[0]} sequences")
+    return lengths
+
+
 def _as_rows(X, lengths=None) -> np.ndarray:
     """2-D view of feature rows: ``(n, d)`` as is, ``(n, t, d)`` frames flattened (valid ones)."""
     X = np.asarray(X)
@@ -28,9 +36,7 @@ def _as_rows(X, lengths=None) -> np.ndarray:
     if X.ndim == 3:
         if lengths is None:
             return X.reshape(-1, X.shape[-1])
-        lengths = np.asarray(lengths)
-        if lengths.shape != (X.shape[0],) or lengths.min() < 1 or lengths.max() > X.shape[1]:
-            raise ValueError(f"lengths must give 1..{X.shape[1]} valid frames for each of the {X.shape[0]} sequences")
+        lengths = _checked_lengths(X, lengths)
         mask = np.arange(X.shape[1])[None, :] < lengths[:, None]
         return X[mask]
     raise ValueError(f"X must have shape (n, d) or (n, t, d), not {X.shape}")
@@ -89,9 +95,7 @@ def _as_rows64(X, lengths=None) -> np.ndarray:
     X = np.asarray(X)
     if X.ndim != 3 or lengths is None:
         return np.asarray(_as_rows(X, lengths), dtype=np.float64)
-    lengths = np.asarray(lengths)
-    if lengths.shape != (X.shape[0],) or lengths.min() < 1 or lengths.max() > X.shape[1]:
-        raise ValueError(f"lengths must give 1..{X.shape[1]} valid frames for each of the {X.shape[0]} sequences")
+    lengths = _checked_lengths(X, lengths)
     out = np.empty((int(lengths.sum()), X.shape[-1]), dtype=np.float64)
     start = 0
     for seq, n in zip(X, lengths):

@@ -55,17 +55,19 @@ REFERENCE = {
 """Measured on the machine named: :func:`speed_task` and each notebook's execution on the demo corpus."""
 
 
-TRAINING_MEMORY_MIB = {512: 1579, 1440: 2011}
+TRAINING_MEMORY_MIB = {480: 1336, 1440: 2011}
 """Peak memory (MiB) of notebook 05's class path by number of clips in notebook 04's split,
-measured with ``scripts/binder_limits.py`` under binder-sim (one core, 2 GiB): the demo corpus and
-the real RAVDESS.  The frame sequences are most of what grows with the corpus."""
+measured with ``scripts/binder_limits.py`` under binder-sim (one core, 2 GiB): the demo corpus
+(480 clips of the six shared emotions) and the real RAVDESS (measured before the last two memory
+savings of the training helpers, so on the high side).  The frame sequences are most of what
+grows with the corpus."""
 
 
 def training_memory(n_clips: int) -> int:
     """About how many bytes notebook 05 needs at its peak for ``n_clips`` clips.
 
     A straight line through :data:`TRAINING_MEMORY_MIB`: a rough guide for other corpus sizes
-    (8,882 clips, RAVDESS and CREMA-D together, come out at about 5.3 GiB).
+    (8,882 clips, RAVDESS and CREMA-D together, come out at about 7.1 GiB).
 
     Examples
     --------
@@ -87,7 +89,7 @@ def memory_outlook(n_clips: int, limit: int | None = None) -> str:
     >>> memory_outlook(1440, limit=2 * 2**30)
     'memory: about 2.0 GiB at the peak for 1,440 clips; this machine allows 2.0 GiB'
     >>> print(memory_outlook(8882, limit=2 * 2**30))   # doctest: +ELLIPSIS
-    memory: about 5.3 GiB at the peak for 8,882 clips; this machine allows 2.0 GiB
+    memory: about 7.1 GiB at the peak for 8,882 clips; this machine allows 2.0 GiB
     WARNING: more than this machine allows: the kernel will probably die in section 4. ...
     """
     from ..core.parallel import memory_limit

@@ -92,7 +92,6 @@ CREMAD_STRENGTH = {"LO": 0.4, "MD": 0.7, "HI": 1.0, "XX": 0.7}
 """CREMA-D level code to the fraction of the full emotion profile (XX: unspecified, medium)."""
 
 
-
 @dataclass(frozen=True)
 class CorpusSize:
     """How much of each real corpus's design a demo corpus generates.
