@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.arrays import new_array
 from ..core.files import NotRegularFile, file_digest
 from ..core.parallel import check_n_jobs, effective_workers, single_blas_thread
 from ..core.paths import derived_dir
@@ -219,7 +220,10 @@ def extract_corpus(
         Extra copies of *every* clip, one row each after the original (which is always
         included).  Pass training clips only: augmenting test clips leaks them.
     with_frames : bool
-        Also compute the frame sequences (``FeatureSet.frames``).
+        Also compute the frame sequences (``FeatureSet.frames``).  For more than
+        :data:`BLOCK_CLIPS` clips they are extracted that many clips at a time into one array,
+        kept on disk when large (:func:`utils.core.arrays.new_array`: those of RAVDESS and
+        CREMA-D together are 1.15 GB).
     n_jobs : int or None
         Processes that compute, as in scikit-learn (``-1``: all cores, ``None``: one).  The
         calling process is one of them and works beside loky workers, started only when there
@@ -256,6 +260,24 @@ def extract_corpus(
         client = Client("tcp://scheduler:8786")      # or Client() for a local cluster
         fs = extract_corpus(clips, config, backend="dask")
     """
+    if with_frames and len(clips) > BLOCK_CLIPS:
+        options = dict(augmentations=augmentations, n_jobs=n_jobs, backend=backend, cache_dir=cache_dir, progress=progress)
+        parts, frames = [], None
+        for fs in _block_sets(clips, config, BLOCK_CLIPS, clip_ids, options):
+            if frames is None:   # room for every row: each clip and its augmented copies
+                frames, filled = new_array((len(clips) * (1 + len(tuple(augmentations))), *config.frame_shape)), 0
+            frames[filled : filled + len(fs)] = fs.frames
+            filled += len(fs)
+            fs.frames = None
+            parts.append(fs)
+        merged = _merge(parts, config)
+        merged.frames = frames[: len(merged)]
+        return merged
+    return _extract(clips, config, augmentations, with_frames, n_jobs, backend, cache_dir, progress, clip_ids)
+
+
+def _extract(clips, config, augmentations, with_frames, n_jobs, backend, cache_dir, progress, clip_ids) -> FeatureSet:
+    """:func:`extract_corpus` of clips whose frames (if asked for) are held in memory at once."""
     paths, index, clip_keys = _clip_list(clips)
     augmentations = tuple(augmentations)
     for a in augmentations:
@@ -336,11 +358,12 @@ def extract_corpus(
     return _assemble(paths, index, clip_keys, clip_ids, names, results, config, with_frames, n_computed, n_cached)
 
 
-STATISTICS_BLOCK = 1000
-"""Clips whose frame sequences :func:`extract_statistics` holds at a time (130 MB with the course's features)."""
+BLOCK_CLIPS = 1000
+"""Clips whose frame sequences are extracted at a time, by :func:`extract_corpus` with frames for
+a larger list and by :func:`extract_statistics` (130 MB with the course's features)."""
 
 
-def extract_statistics(clips, config: FeatureConfig, *, block_size: int = STATISTICS_BLOCK, clip_ids=None, **options) -> tuple:
+def extract_statistics(clips, config: FeatureConfig, *, block_size: int = BLOCK_CLIPS, clip_ids=None, **options) -> tuple:
     """:func:`extract_corpus` with frames, reduced to the frames' statistics block by block.
 
     The statistics (input kind ``"stats"``, :func:`utils.features.inputs.frame_statistics`) are
@@ -367,28 +390,43 @@ def extract_statistics(clips, config: FeatureConfig, *, block_size: int = STATIS
         ``(len(feature_set), len(statistics_names(config)))`` float32, the same values as
         ``feature_set_inputs(extract_corpus(..., with_frames=True), "stats")``.
     """
-    import pandas as pd
-
     from .inputs import frame_statistics, statistics_names
 
     if isinstance(block_size, bool) or int(block_size) != block_size or block_size < 1:
         raise ValueError(f"block_size must be a positive integer, not {block_size!r}")
     if "with_frames" in options:
         raise ValueError("extract_statistics always reads the frames (and lets them go): do not pass with_frames")
+    parts, stats = [], []
+    for fs in _block_sets(clips, config, int(block_size), clip_ids, options):
+        stats.append(frame_statistics(fs.frames, fs.rows["n_valid_frames"].to_numpy(), config))
+        fs.frames = None
+        parts.append(fs)
+    return _merge(parts, config), np.concatenate(stats).reshape(-1, len(statistics_names(config)))
+
+
+def _block_sets(clips, config: FeatureConfig, block_size: int, clip_ids, options: dict):
+    """:func:`extract_corpus` with frames of ``block_size`` clips at a time: one FeatureSet per block.
+
+    Rows keep their clip's index label (a list of paths is numbered across all blocks).
+    """
+    import pandas as pd
+
     paths, _, _ = _clip_list(clips)
     table = clips if isinstance(clips, pd.DataFrame) else pd.DataFrame({"path": paths})
     ids = [Path(p).stem for p in paths] if clip_ids is None else [str(c) for c in clip_ids]
     if len(ids) != len(paths):
         raise ValueError(f"clip_ids holds {len(ids)} ids for {len(paths)} paths")
-    parts, stats = [], []
-    for start in range(0, max(len(table), 1), int(block_size)):
-        block = slice(start, start + int(block_size))
-        fs = extract_corpus(table.iloc[block], config, with_frames=True, clip_ids=ids[block], **options)
-        stats.append(frame_statistics(fs.frames, fs.rows["n_valid_frames"].to_numpy(), config))
-        fs.frames = None
-        parts.append(fs)
-    width = len(statistics_names(config))
-    merged = FeatureSet(
+    for start in range(0, max(len(table), 1), block_size):
+        block = slice(start, start + block_size)
+        yield _extract(table.iloc[block], config, options.get("augmentations", ()), True, options.get("n_jobs", -1),
+                       options.get("backend"), options.get("cache_dir"), options.get("progress", True), ids[block])
+
+
+def _merge(parts: list, config: FeatureConfig) -> FeatureSet:
+    """One FeatureSet (without frames) of the blocks of :func:`_block_sets`, in order."""
+    import pandas as pd
+
+    return FeatureSet(
         X=np.concatenate([fs.X for fs in parts]),
         rows=pd.concat([fs.rows for fs in parts], ignore_index=True),
         skipped=pd.concat([fs.skipped for fs in parts if len(fs.skipped)] or [parts[0].skipped], ignore_index=True),
@@ -396,7 +434,6 @@ def extract_statistics(clips, config: FeatureConfig, *, block_size: int = STATIS
         n_computed=sum(fs.n_computed for fs in parts),
         n_cached=sum(fs.n_cached for fs in parts),
     )
-    return merged, np.concatenate(stats).reshape(-1, width)
 
 
 def _write_quietly(cache: FeatureCache, entries: list, with_frames: bool):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.arrays import BLOCK_ROWS, new_array
 from .clip import clip_frames, compute
 from .config import FeatureConfig
 from .prosody import PROSODY_STATISTICS, prosody_statistics, regression_delta
@@ -167,7 +168,7 @@ def log_frames(frames, lengths, config: FeatureConfig) -> np.ndarray:
     Returns
     -------
     np.ndarray
-        float32, the shape of ``frames``.
+        float32, the shape of ``frames`` (on disk when large, :func:`utils.core.arrays.new_array`).
 
     Examples
     --------
@@ -176,6 +177,15 @@ def log_frames(frames, lengths, config: FeatureConfig) -> np.ndarray:
     [[-1.0, -2.0], [1.0, 2.0], [0.0, 0.0], [0.0, 0.0]]
     """
     frames, lengths = _checked_sequences(frames, lengths, config)
+    out = new_array(frames.shape)
+    for start in range(0, len(frames), BLOCK_ROWS):   # in blocks: no temporary copies of a whole corpus
+        block = slice(start, start + BLOCK_ROWS)
+        out[block] = _log_frames(frames[block], lengths[block], config)
+    return out
+
+
+def _log_frames(frames: np.ndarray, lengths: np.ndarray, config: FeatureConfig) -> np.ndarray:
+    """:func:`log_frames` of a block of checked sequences."""
     out = frames.copy()
     offsets = _block_offsets(config)
     if "mel" in offsets:

@@ -501,7 +501,7 @@ def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scale
     ``sample_weight`` is) and returns ``(model, epochs, seconds)``.  Returns the ensemble, the scaler and the info dict of :func:`train_course_cv`.
     """
     from .networks import ensemble_model
-    from .training import RowsOf
+    from .training import Batches, RowsOf
 
     y = np.asarray(y)
     if len(Xs) != len(y) or len(Xs) != len(table):
@@ -519,9 +519,10 @@ def _rotate(Xs, y, table: pd.DataFrame, n_classes: int, recipe, seed: int, scale
     for m in range(n_models):
         held = groups[m % len(groups)]
         w_tr, w_va = (None, None) if w is None else (w[~held], w[held])
-        # The training rows are read from Xs batch by batch (RowsOf): no copy of most of Xs per member.
-        model, n, sec = member(RowsOf(Xs, np.flatnonzero(~held)), y[~held], Xs[held], y[held], seed + m, w_tr, w_va)
-        oof[held] += model.predict(Xs[held], verbose=0, batch_size=256)
+        # Training and validation rows are read from Xs batch by batch (RowsOf): no copies of Xs per member.
+        held_rows = RowsOf(Xs, np.flatnonzero(held))
+        model, n, sec = member(RowsOf(Xs, np.flatnonzero(~held)), y[~held], held_rows, y[held], seed + m, w_tr, w_va)
+        oof[held] += model.predict(Batches(held_rows, batch_size=256), verbose=0)
         votes[held] += 1
         _release_functions(model)
         members.append(model)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.arrays import BLOCK_ROWS, LARGE_ARRAY_BYTES, concatenate_rows, new_array
+
 
 def _checked_lengths(X: np.ndarray, lengths) -> np.ndarray:
     """``lengths`` as an array, or ValueError unless it gives 1..t real frames for each of X's sequences."""
@@ -52,7 +54,10 @@ def fit_scaler(X_train, lengths=None):
         frames).
     lengths : array of int, optional
         For sequences: number of real frames of each, so that padding does not enter the
-        statistics (``FeatureSet.rows["n_valid_frames"]``).
+        statistics (``FeatureSet.rows["n_valid_frames"]``).  When those frames would take more
+        than :data:`~utils.core.arrays.LARGE_ARRAY_BYTES` as float64 (a corpus the size of
+        CREMA-D), the statistics are accumulated block by block (``partial_fit``), equal up to
+        rounding.
 
     Returns
     -------
@@ -67,12 +72,37 @@ def fit_scaler(X_train, lengths=None):
     """
     from sklearn.preprocessing import StandardScaler
 
-    rows = _as_rows64(X_train, lengths)
+    X = np.asarray(X_train)
+    if X.ndim == 3 and lengths is not None:
+        lengths = _checked_lengths(X, lengths)
+        if int(lengths.sum()) * X.shape[-1] * 8 > LARGE_ARRAY_BYTES:   # its real frames as float64: too many to hold at once
+            return _fit_in_blocks(X, lengths)
+    rows = _as_rows64(X, lengths)
     if len(rows) < 2:
         raise ValueError(f"X_train must hold at least 2 rows to fit a scaler, not {len(rows)}")
     if not all(np.isfinite(chunk).all() for chunk in _chunks(rows)):
         raise ValueError("X_train contains NaN or infinite values")
     return StandardScaler().fit(rows)
+
+
+def _fit_in_blocks(X: np.ndarray, lengths: np.ndarray):
+    """:func:`fit_scaler` of sequences too many to hold as one float64 array.
+
+    ``StandardScaler.partial_fit`` on :data:`~utils.core.arrays.BLOCK_ROWS` sequences at a time
+    (Chan et al.'s update of the mean and variance): equal to one ``fit`` up to rounding.
+    """
+    from sklearn.preprocessing import StandardScaler
+
+    if int(lengths.sum()) < 2:
+        raise ValueError(f"X_train must hold at least 2 rows to fit a scaler, not {int(lengths.sum())}")
+    scaler = StandardScaler()
+    for start in range(0, len(X), BLOCK_ROWS):
+        block = slice(start, start + BLOCK_ROWS)
+        rows = _as_rows64(X[block], lengths[block])
+        if not np.isfinite(rows).all():
+            raise ValueError("X_train contains NaN or infinite values")
+        scaler.partial_fit(rows)
+    return scaler
 
 
 _CHUNK_ROWS = 1 << 16
@@ -107,6 +137,8 @@ def _as_rows64(X, lengths=None) -> np.ndarray:
 def apply_scaler(scaler, X) -> np.ndarray:
     """Scale ``(n, d)`` vectors or ``(n, t, d)`` sequences with a fitted scaler; float32 out.
 
+    A large result is kept on disk (:func:`utils.core.arrays.new_array`); the values are the same.
+
     Examples
     --------
     >>> import numpy as np
@@ -119,7 +151,7 @@ def apply_scaler(scaler, X) -> np.ndarray:
     if X.ndim not in (2, 3) or X.shape[-1] != d:
         raise ValueError(f"X must have shape (n, {d}) or (n, t, {d}), not {X.shape}")
     rows = X.reshape(-1, d)
-    out = np.empty(rows.shape, dtype=np.float32)
+    out = new_array(rows.shape)   # on disk when large (utils.core.arrays)
     for start in range(0, len(rows), _CHUNK_ROWS):   # in blocks: the float64 arithmetic needs no copy of all of X
         block = slice(start, start + _CHUNK_ROWS)
         out[block] = (rows[block] - scaler.mean_) / scaler.scale_
@@ -223,7 +255,7 @@ def speaker_normalize(X, speakers, *, lengths=None, fit_rows=None, eps: float = 
         valid = np.arange(X.shape[1])[None, :] < lengths[:, None]
     elif lengths is not None:
         raise ValueError("lengths only applies to frame sequences X of shape (n, t, d)")
-    out = X.copy()
+    out = concatenate_rows([X])   # a copy, on disk when large (utils.core.arrays)
     for s in pd.unique(speakers):
         rows = speakers == s
         fit = rows & fit_rows

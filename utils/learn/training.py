@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from ..core.arrays import is_on_disk
 from .networks import _check_positive, _compile, keras
 
 # --------------------------------------------------------------------------------------------
@@ -207,13 +208,79 @@ def model_input(model: keras.Model, X) -> np.ndarray:
     raise ValueError(f"data of shape {X.shape} do not fit the model's input shape (batch, {', '.join(map(str, expected))})")
 
 
-class MixupBatches(keras.utils.PyDataset):
+class Batches(keras.utils.PyDataset):
+    """Batches of rows of ``X`` (with their targets and weights) for Keras, read one batch at a time.
+
+    Given arrays, :meth:`keras.Model.fit` first copies them whole into TensorFlow; a
+    ``Batches`` hands it one batch at a time instead, read from ``X`` where it is: an array, an
+    array kept on disk (:func:`utils.core.arrays.new_array`) or some rows of one
+    (:class:`RowsOf`).  So a corpus's frame sequences train a network without a second copy of
+    them in memory.  With ``shuffle``, the rows come in a new seeded random order every epoch (as
+    ``fit(..., shuffle=True)`` does); without, in order (for validation and prediction).
+
+    Parameters
+    ----------
+    X : array or RowsOf
+    targets : array, optional
+        One row (class index or one-hot row) per row of ``X``; without, batches hold ``X`` only
+        (for ``predict``).
+    batch_size : int
+    shuffle : bool
+    seed : int
+    weights : array of float, optional
+        One weight per row, the third element of every batch.
+
+    Examples
+    --------
+    >>> batches = Batches(np.arange(10.0).reshape(5, 2), np.arange(5), batch_size=2)
+    >>> len(batches), [t.tolist() for _, t in (batches[i] for i in range(len(batches)))]
+    (3, [[0, 1], [2, 3], [4]])
+    """
+
+    def __init__(self, X, targets=None, *, batch_size: int = 32, shuffle: bool = False, seed: int = 0, weights=None):
+        super().__init__()
+        # Rows of a larger array (RowsOf) are read from it batch by batch: the same values, no copy.
+        self.source, self.rows = (X.base, X.rows) if isinstance(X, RowsOf) and X.dtype == np.float32 else (np.asarray(X, dtype=np.float32), None)
+        self.n = len(self.source) if self.rows is None else len(self.rows)
+        self.targets = None if targets is None else np.asarray(targets)
+        if self.targets is not None and len(self.targets) != self.n:
+            raise ValueError(f"{self.n} rows of X but {len(self.targets)} target rows")
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
+        if self.weights is not None and self.weights.shape != (self.n,):
+            raise ValueError(f"weights must hold one weight per row of X ({self.n}), not shape {self.weights.shape}")
+        self.batch_size, self.shuffle = int(batch_size), bool(shuffle)
+        _check_positive(batch_size=self.batch_size)
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+
+    def __len__(self) -> int:
+        return int(np.ceil(self.n / self.batch_size))
+
+    def _picked(self, index: int) -> tuple:
+        """The positions of batch ``index`` and their rows of ``X``."""
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return rows, self.source[rows] if self.rows is None else self.source[self.rows[rows]]
+
+    def __getitem__(self, index: int):
+        rows, x = self._picked(index)
+        if self.targets is None:
+            return (x,)
+        batch = (x, self.targets[rows])
+        return batch if self.weights is None else batch + (self.weights[rows],)
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.order = self.rng.permutation(self.n)
+
+
+class MixupBatches(Batches):
     """Shuffled training batches with mixup, for :func:`train` (``mixup > 0``).
 
     Every epoch the rows are shuffled; in each batch, row ``i`` is blended with row ``p(i)`` of a
     random permutation ``p`` of the batch: ``lam * x_i + (1 - lam) * x_p(i)`` and the same for the
     one-hot labels, ``lam ~ Beta(alpha, alpha)`` per row.  Seeded, so runs repeat.  With
     ``weights`` (one per row), each batch also carries the blended rows' weights, blended alike.
+    Rows are read one batch at a time, as :class:`Batches` reads them.
 
     Examples
     --------
@@ -225,23 +292,11 @@ class MixupBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, X, targets, *, batch_size: int = 32, alpha: float = 0.2, seed: int = 0, weights=None):
-        super().__init__()
-        # Rows of a larger array (RowsOf) are read from it batch by batch: the same values, no copy.
-        self.source, self.rows = (X.base, X.rows) if isinstance(X, RowsOf) and X.dtype == np.float32 else (np.asarray(X, dtype=np.float32), None)
-        self.targets = np.asarray(targets, dtype=np.float32)
-        if (len(self.source) if self.rows is None else len(self.rows)) != len(self.targets):
-            raise ValueError(f"{len(X)} rows of X but {len(self.targets)} target rows")
-        self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
-        self.batch_size, self.alpha = int(batch_size), float(alpha)
-        self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(self.targets))
-
-    def __len__(self) -> int:
-        return int(np.ceil(len(self.targets) / self.batch_size))
+        super().__init__(X, np.asarray(targets, dtype=np.float32), batch_size=batch_size, shuffle=True, seed=seed, weights=weights)
+        self.alpha = float(alpha)
 
     def __getitem__(self, index: int):
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        x = self.source[rows] if self.rows is None else self.source[self.rows[rows]]
+        rows, x = self._picked(index)
         t = self.targets[rows]
         lam = self.rng.beta(self.alpha, self.alpha, size=(len(rows),) + (1,) * (x.ndim - 1)).astype(np.float32)
         partner = self.rng.permutation(len(rows))
@@ -252,8 +307,12 @@ class MixupBatches(keras.utils.PyDataset):
         w = self.weights[rows]
         return blend + (lam_t[:, 0] * w + (1 - lam_t[:, 0]) * w[partner],)
 
-    def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.targets))
+
+def _validation(X_val, targets, weights, batch_size: int):
+    """Keras's ``validation_data``: arrays as they are, rows of a larger array or one on disk as :class:`Batches`."""
+    if isinstance(X_val, RowsOf) or is_on_disk(X_val):
+        return Batches(X_val, targets, batch_size=batch_size, weights=weights)
+    return (X_val, targets) if weights is None else (X_val, targets, weights)
 
 
 def train(
@@ -353,7 +412,7 @@ def train(
         eye = np.eye(n_classes, dtype=np.float32)
         fitted = model.fit(
             MixupBatches(X_train, eye[y_train], batch_size=batch_size, alpha=mixup, seed=seed, weights=w_train),
-            validation_data=(X_val, eye[y_val]) if w_val is None else (X_val, eye[y_val], w_val),
+            validation_data=_validation(X_val, eye[y_val], w_val, batch_size),
             epochs=epochs,
             callbacks=callbacks,
             verbose=verbose,
@@ -362,7 +421,7 @@ def train(
         fitted = model.fit(
             np.asarray(X_train),   # Keras shuffles arrays itself: rows of a larger array (RowsOf) are copied here
             y_train,
-            validation_data=(X_val, y_val) if w_val is None else (X_val, y_val, w_val),
+            validation_data=_validation(X_val, y_val, w_val, batch_size),
             epochs=epochs,
             batch_size=batch_size,
             class_weight=class_weights(y_train, n_classes) if class_weight else None,
