@@ -80,7 +80,7 @@ def test_a_scaler_of_too_many_frames_is_fitted_in_blocks_to_the_same_statistics(
 
     frames, lengths, _ = sequences
     whole = fit_scaler(frames, lengths=lengths)
-    monkeypatch.setattr(scaling, "LARGE_ARRAY_BYTES", 0)
+    monkeypatch.setattr(scaling, "SCALER_BLOCK_BYTES", 0)
     monkeypatch.setattr(scaling, "BLOCK_ROWS", 5)
     blocks = fit_scaler(frames, lengths=lengths)
     assert int(blocks.n_samples_seen_) == int(lengths.sum()) == int(whole.n_samples_seen_)
@@ -150,3 +150,18 @@ def test_batches_read_rows_in_order_or_shuffled_and_train_as_arrays_do():
         Batches(X, y[:5])
     with pytest.raises(ValueError, match="one weight per row"):
         Batches(X, y, weights=np.ones(3))
+
+
+def test_the_size_that_goes_to_disk_follows_small_machines(tmp_path, monkeypatch):
+    import utils.core.parallel as parallel
+    from utils.core.arrays import LARGE_ARRAY_BYTES, large_array_bytes
+
+    monkeypatch.setenv("SER_DATA_DIR", str(tmp_path))
+
+    monkeypatch.setattr(parallel, "memory_limit", lambda: 2 * 2**30)
+    assert large_array_bytes() == 128 * 2**20                      # Binder: a sixteenth of 2 GiB
+    assert not is_on_disk(new_array((100, 2**18))) and is_on_disk(new_array((200, 2**18)))   # 100 and 200 MiB
+    monkeypatch.setattr(parallel, "memory_limit", lambda: 64 * 2**30)
+    assert large_array_bytes() == LARGE_ARRAY_BYTES == 512 * 2**20
+    monkeypatch.setattr(parallel, "memory_limit", lambda: None)
+    assert large_array_bytes() == LARGE_ARRAY_BYTES

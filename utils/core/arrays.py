@@ -35,11 +35,31 @@ import numpy as np
 from .paths import data_dir
 
 LARGE_ARRAY_BYTES = 512 * 2**20
-"""Arrays larger than this (512 MiB) are kept on disk by :func:`new_array`.
+"""Arrays larger than this (512 MiB) are kept on disk by :func:`new_array`, or than a sixteenth
+of the machine's memory where that is less (:func:`large_array_bytes`).
 
-The frame sequences of RAVDESS (1,440 clips, 187 MB) stay in memory, those of CREMA-D or of
-both corpora (1.15 GB) go to disk.  A fixed size, not a share of the machine's memory, so that
-every machine takes the same path."""
+With 8 GB or more, the frame sequences of RAVDESS (1,440 clips, 187 MB) stay in memory and those
+of CREMA-D or of both corpora (1.15 GB) go to disk; on Binder's 2 GiB, every array over 128 MiB
+goes, so that TensorFlow and the arrays in use keep enough memory between them."""
+
+
+def large_array_bytes(memory: int | None = None) -> int:
+    """Bytes above which :func:`new_array` keeps an array on disk on this machine.
+
+    :data:`LARGE_ARRAY_BYTES`, or a sixteenth of the machine's memory (``memory``, default
+    :func:`utils.core.parallel.memory_limit`: the container's limit on Binder) when that is
+    less: 128 MiB on 2 GiB.
+
+    Examples
+    --------
+    >>> large_array_bytes(2 * 2**30) // 2**20, large_array_bytes(64 * 2**30) // 2**20
+    (128, 512)
+    """
+    if memory is None:
+        from .parallel import memory_limit
+
+        memory = memory_limit()
+    return LARGE_ARRAY_BYTES if not memory else min(LARGE_ARRAY_BYTES, int(memory) // 16)
 
 BLOCK_ROWS = 256
 """Sequences handled at a time when a helper fills a large array (33 MB with the course's features)."""
@@ -65,7 +85,7 @@ def new_array(shape, dtype=np.float32, *, limit: int | None = None) -> np.ndarra
     shape : tuple of int
     dtype : numpy dtype
     limit : int, optional
-        Bytes above which the array is kept on disk; default :data:`LARGE_ARRAY_BYTES`.
+        Bytes above which the array is kept on disk; default :func:`large_array_bytes`.
 
     Returns
     -------
@@ -75,7 +95,7 @@ def new_array(shape, dtype=np.float32, *, limit: int | None = None) -> np.ndarra
     shape = (int(shape),) if np.isscalar(shape) else tuple(int(s) for s in shape)
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if nbytes <= (LARGE_ARRAY_BYTES if limit is None else int(limit)) or nbytes == 0:
+    if nbytes <= (large_array_bytes() if limit is None else int(limit)) or nbytes == 0:
         return np.empty(shape, dtype=dtype)
     # TemporaryFile is unlinked at once (POSIX); the mapping keeps the data until it is freed.
     with tempfile.TemporaryFile(dir=scratch_dir(), prefix="array-") as handle:

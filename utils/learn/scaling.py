@@ -19,6 +19,10 @@ import pandas as pd
 
 from ..core.arrays import BLOCK_ROWS, LARGE_ARRAY_BYTES, concatenate_rows, new_array
 
+SCALER_BLOCK_BYTES = LARGE_ARRAY_BYTES
+"""float64 frames above which :func:`fit_scaler` accumulates block by block: a fixed size (512 MiB),
+not the machine's share, so that every machine fits the same scaler."""
+
 
 def _checked_lengths(X: np.ndarray, lengths) -> np.ndarray:
     """``lengths`` as an array, or ValueError unless it gives 1..t real frames for each of X's sequences."""
@@ -55,7 +59,7 @@ def fit_scaler(X_train, lengths=None):
     lengths : array of int, optional
         For sequences: number of real frames of each, so that padding does not enter the
         statistics (``FeatureSet.rows["n_valid_frames"]``).  When those frames would take more
-        than :data:`~utils.core.arrays.LARGE_ARRAY_BYTES` as float64 (a corpus the size of
+        than :data:`SCALER_BLOCK_BYTES` (512 MiB) as float64 (a corpus the size of
         CREMA-D), the statistics are accumulated block by block (``partial_fit``), equal up to
         rounding.
 
@@ -75,7 +79,7 @@ def fit_scaler(X_train, lengths=None):
     X = np.asarray(X_train)
     if X.ndim == 3 and lengths is not None:
         lengths = _checked_lengths(X, lengths)
-        if int(lengths.sum()) * X.shape[-1] * 8 > LARGE_ARRAY_BYTES:   # its real frames as float64: too many to hold at once
+        if int(lengths.sum()) * X.shape[-1] * 8 > SCALER_BLOCK_BYTES:   # its real frames as float64: too many to hold at once
             return _fit_in_blocks(X, lengths)
     rows = _as_rows64(X, lengths)
     if len(rows) < 2:
