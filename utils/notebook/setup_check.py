@@ -55,55 +55,67 @@ REFERENCE = {
 """Measured on the machine named: :func:`speed_task` and each notebook's execution on the demo corpus."""
 
 
-TRAINING_MEMORY_MIB = {480: 1336, 1440: 2011}
-"""Peak memory (MiB) of notebook 05's class path by number of clips in notebook 04's split,
-measured with ``scripts/binder_limits.py`` under binder-sim (one core, 2 GiB): the demo corpus
-(480 clips of the six shared emotions) and the real RAVDESS (measured before the last two memory
-savings of the training helpers, so on the high side).  The frame sequences are most of what
-grows with the corpus."""
+MEASURED_MEMORY = 2 * 2**30
+"""The memory notebook 05 is measured in: binder-sim's 2 GiB, one core (``scripts/binder_limits.py``;
+README, "On Binder")."""
+
+SCRATCH_PER_FRAMES = 2.5
+"""Peak scratch disk space of notebook 05, as a multiple of the bytes of all the clips' frame
+sequences, when they are kept on disk: the raw, dB and scaled sequences of the training part
+exist together in section 4, the pooled and the scaled pooled sequences in sections 7 and 8
+(measured on the full-size demo, README "On Binder")."""
 
 
-def training_memory(n_clips: int) -> int:
-    """About how many bytes notebook 05 needs at its peak for ``n_clips`` clips.
+def frame_bytes(n_clips: int, config) -> int:
+    """Bytes of the float32 frame sequences of ``n_clips`` clips with ``config`` (129.6 kB a clip for the course's)."""
+    return int(n_clips) * int(config.n_frames) * int(config.n_frame_features) * 4
 
-    A straight line through :data:`TRAINING_MEMORY_MIB`: a rough guide for other corpus sizes
-    (8,882 clips, RAVDESS and CREMA-D together, come out at about 7.1 GiB).
+
+def memory_outlook(n_clips: int, config, *, limit: int | None = None, free_disk: int | None = None) -> str:
+    """Lines saying how large notebook 05's frame sequences are, where they are kept and whether this machine suits.
+
+    Arrays over :func:`utils.core.arrays.large_array_bytes` are kept on disk
+    (:mod:`utils.core.arrays`), so memory does not grow with the corpus beyond that; the disk
+    then needs about :data:`SCRATCH_PER_FRAMES` times the sequences' size.  A warning is added
+    when the machine has less memory than :data:`MEASURED_MEMORY` or too little free disk.
+
+    Parameters
+    ----------
+    n_clips : int
+    config : FeatureConfig
+        The frames' configuration (``COURSE.features``).
+    limit : int, optional
+        Bytes of memory; default :func:`utils.core.parallel.memory_limit`.
+    free_disk : int, optional
+        Free bytes where the scratch files go; default: measured there.
 
     Examples
     --------
-    >>> round(training_memory(1440) / 2**20)
-    2011
+    >>> from utils.learn.recipes import COURSE
+    >>> print(memory_outlook(480, COURSE.features, limit=2 * 2**30, free_disk=10**10))
+    frame sequences: 62 MB for 480 clips, kept in memory (arrays over 128 MiB go to disk on this machine)
+    >>> print(memory_outlook(8882, COURSE.features, limit=2 * 2**30, free_disk=10**9))   # doctest: +NORMALIZE_WHITESPACE
+    frame sequences: 1,151 MB for 8,882 clips, partly on disk (arrays over 128 MiB go to disk on this machine)
+    WARNING: about 2.9 GB of free disk space is needed under data/derived/scratch, and 1.0 GB is free.
     """
-    (n0, m0), (n1, m1) = sorted(TRAINING_MEMORY_MIB.items())
-    return int((m0 + (m1 - m0) * (n_clips - n0) / (n1 - n0)) * 2**20)
+    import shutil
 
-
-def memory_outlook(n_clips: int, limit: int | None = None) -> str:
-    """A line saying whether notebook 05's training fits this machine's memory, with what to do if not.
-
-    ``limit`` defaults to :func:`utils.core.parallel.memory_limit` (the container's limit on
-    Binder, else the RAM size).
-
-    Examples
-    --------
-    >>> memory_outlook(1440, limit=2 * 2**30)
-    'memory: about 2.0 GiB at the peak for 1,440 clips; this machine allows 2.0 GiB'
-    >>> print(memory_outlook(8882, limit=2 * 2**30))   # doctest: +ELLIPSIS
-    memory: about 7.1 GiB at the peak for 8,882 clips; this machine allows 2.0 GiB
-    WARNING: more than this machine allows: the kernel will probably die in section 4. ...
-    """
+    from ..core.arrays import large_array_bytes, scratch_dir
     from ..core.parallel import memory_limit
 
     limit = memory_limit() if limit is None else limit
-    need = training_memory(n_clips)
-    line = f"memory: about {need / 2**30:.1f} GiB at the peak for {n_clips:,} clips"
-    if not limit:
-        return line
-    line += f"; this machine allows {limit / 2**30:.1f} GiB"
-    if need > limit:
-        line += ("\nWARNING: more than this machine allows: the kernel will probably die in section 4. Set CORPORA to "
-                 "fewer corpora above (RAVDESS alone fits Binder's 2 GB) or run this notebook on a machine with more memory.")
-    return line
+    total, threshold = frame_bytes(n_clips, config), large_array_bytes(limit)
+    where = "kept in memory" if total <= threshold else "partly on disk"
+    lines = [f"frame sequences: {total / 1e6:,.0f} MB for {n_clips:,} clips, {where} (arrays over {threshold / 2**20:.0f} MiB go to disk on this machine)"]
+    if limit and limit < MEASURED_MEMORY:
+        lines.append(f"WARNING: this machine allows {limit / 2**30:.1f} GiB of memory; the notebook was measured to fit in "
+                     f"{MEASURED_MEMORY / 2**30:.0f} GiB. Set CORPORA to fewer corpora above or use a machine with more memory.")
+    if total > threshold:
+        need = SCRATCH_PER_FRAMES * total
+        free = shutil.disk_usage(scratch_dir()).free if free_disk is None else free_disk
+        if free < need:
+            lines.append(f"WARNING: about {need / 1e9:.1f} GB of free disk space is needed under data/derived/scratch, and {free / 1e9:.1f} GB is free.")
+    return "\n".join(lines)
 
 
 def pinned_requirements(path=None) -> dict:
