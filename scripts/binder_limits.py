@@ -6,6 +6,7 @@ Usage (as root, or anywhere systemd can start a user scope)::
     SER_DATA_SOURCE=real python scripts/binder_limits.py     # the corpora under data/ (or SER_RAVDESS_DIR)
     SER_DATA_SOURCE=demo SER_DEMO_SIZE=full python scripts/binder_limits.py   # the demo at the real corpora's size
     python scripts/binder_limits.py --only 05 06 --out benchmarks/results/binder_demo.csv
+    python scripts/binder_limits.py --only 05 --cell-times 8    # and where notebook 05 spends its time
 
 Each notebook runs on its own, in order (``python -m utils.notebook.series --only NN``), inside
 a memory limit that the kernel enforces, as Binder's does (a process past it is killed), and
@@ -101,6 +102,7 @@ def main(argv=None) -> int:
     parser.add_argument("--limiter", default=None, help='a command that applies the limits itself, e.g. "../shared/tools/binder-sim --"')
     parser.add_argument("--cold", action="store_true", help="empty the feature cache before the first notebook")
     parser.add_argument("--out", type=Path, default=None, help="also write the table as CSV here")
+    parser.add_argument("--cell-times", type=int, default=0, metavar="N", help="also print each notebook's N slowest cells")
     parser.add_argument("--keep-going", action="store_true",
                         help="run the next notebooks after one fails (those that need its output fail too)")
     args = parser.parse_args(argv)
@@ -125,6 +127,8 @@ def main(argv=None) -> int:
         series = [sys.executable, "-m", "utils.notebook.series", "--only", path.name[:2], "--out", str(build)]
         if args.cold and i == 0:
             series.append("--cold")
+        if args.cell_times:
+            series += ["--cell-times", str(args.cell_times)]
         started = time.perf_counter()
         build.mkdir(parents=True, exist_ok=True)
         (build / "series.log").unlink(missing_ok=True)   # a limiter that fails early must not leave the last log to be read
@@ -146,6 +150,9 @@ def main(argv=None) -> int:
                      "kernel_peak_mb": "" if not math.isfinite(kernel_mb) else int(kernel_mb), "result": result})
         r = rows[-1]
         print(f"| {r['notebook']} | {r['minutes']:.1f} | {r['cgroup_peak_mib']} | {r['kernel_peak_mb']} | {r['result']} |", flush=True)
+        for line in log.splitlines():
+            if line.startswith("    cell "):
+                print(line, flush=True)
         if status != 0:
             print(log[-3000:], file=sys.stderr)
             if not args.keep_going:

@@ -5,6 +5,7 @@ Usage::
     python -m utils.notebook.series                 # all notebooks -> build/notebooks/, figures -> figures/
     python -m utils.notebook.series --only 01 02    # some of them
     python -m utils.notebook.series --inplace --cold   # refresh the outputs stored in notebooks/, from an empty cache
+    python -m utils.notebook.series --only 05 --cell-times 5   # and the five slowest cells of each
 
 Each executed notebook is written to ``build/notebooks/`` (or back into ``notebooks/`` with
 ``--inplace``).  The runner sets ``SER_HEADLESS=1`` so that no audio player is drawn, never
@@ -68,8 +69,22 @@ class _PeakMemory:
         self._thread.join()
 
 
-def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800) -> tuple[float, int]:
-    """Execute one notebook in a fresh kernel, write it to ``out_path``; return (seconds, peak bytes)."""
+def _cell_seconds(cell) -> float | None:
+    """Seconds one executed cell took, from the timing nbclient records (None if it did not run)."""
+    from datetime import datetime
+
+    timing = cell.metadata.get("execution", {})
+    if "iopub.execute_input" not in timing or "shell.execute_reply" not in timing:
+        return None
+    started, ended = (datetime.fromisoformat(timing[k].replace("Z", "+00:00")) for k in ("iopub.execute_input", "shell.execute_reply"))
+    return (ended - started).total_seconds()
+
+
+def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800, cell_times: list | None = None) -> tuple[float, int]:
+    """Execute one notebook in a fresh kernel, write it to ``out_path``; return (seconds, peak bytes).
+
+    ``cell_times``, a list, receives (cell index, seconds, first line) for every code cell that ran.
+    """
     import nbformat
     from nbclient import NotebookClient
 
@@ -84,7 +99,7 @@ def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800) -> tupl
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=False,
-        record_timing=False,  # no execution timestamps in the stored notebooks
+        record_timing=True,  # read into cell_times, then taken out: none in the stored notebooks
     )
     start = time.perf_counter()
     with _PeakMemory() as memory:
@@ -93,7 +108,10 @@ def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800) -> tupl
         finally:
             out_path.parent.mkdir(parents=True, exist_ok=True)
             nb.metadata.pop("widgets", None)
-            for cell in nb.cells:
+            for index, cell in enumerate(nb.cells):
+                seconds = _cell_seconds(cell) if cell.cell_type == "code" else None
+                if cell_times is not None and seconds is not None:
+                    cell_times.append((index, seconds, cell.source.split("\n", 1)[0]))
                 cell.metadata.pop("execution", None)
             nbformat.write(nb, out_path)
     return time.perf_counter() - start, memory.peak
@@ -110,6 +128,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=BUILD_DIR, help=f"folder for the executed notebooks (default: {BUILD_DIR.relative_to(PROJECT_ROOT)})")
     parser.add_argument("--inplace", action="store_true", help="write the outputs back into notebooks/ (to refresh the stored outputs)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds one cell may run before the run fails (default: 1800)")
+    parser.add_argument("--cell-times", type=int, default=0, metavar="N", help="also print each notebook's N slowest cells (index as in the notebook file, seconds, first line)")
     parser.add_argument("--cold", action="store_true", help="empty the feature cache first, so that every notebook runs as it does the first time (use it with --inplace before storing outputs)")
     args = parser.parse_args(argv)
 
@@ -129,13 +148,16 @@ def main(argv=None) -> int:
     print(f"{'notebook':45s} {'seconds':>8s} {'peak MB':>8s}")
     for path in notebooks:
         out_path = path if args.inplace else args.out / path.name
+        cells = []
         try:
-            seconds, peak = execute_notebook(path, out_path, timeout=args.timeout)
+            seconds, peak = execute_notebook(path, out_path, timeout=args.timeout, cell_times=cells)
         except Exception as exc:  # nbclient raises CellExecutionError with the failing cell
             print(f"{path.name:45s} FAILED\n{exc}", file=sys.stderr)
             print(f"the partly executed notebook is at {out_path}", file=sys.stderr)
             return 1
         print(f"{path.name:45s} {seconds:8.1f} {peak / 2**20:8.0f}", flush=True)
+        for index, cell_seconds, first_line in sorted(cells, key=lambda c: -c[1])[: args.cell_times]:
+            print(f"    cell {index:3d} {cell_seconds:7.1f} s  {first_line[:70]}", flush=True)
     print(f"{'whole series':45s} {time.perf_counter() - total:8.1f}")
     where = "notebooks/" if args.inplace else str(args.out.resolve().relative_to(PROJECT_ROOT)) if args.out.resolve().is_relative_to(PROJECT_ROOT) else str(args.out)
     print(f"executed notebooks: {where}   figures: figures/")
