@@ -266,3 +266,34 @@ def test_rotating_validation_needs_one_weight_per_clip():
     X, y = np.zeros((6, 4)), np.array([0, 1, 0, 1, 0, 1])
     with pytest.raises(ValueError, match=r"sample_weight must hold one weight per clip \(6\)"):
         train_course_cv(X, y, table, 2, sample_weight=np.ones(5))
+
+
+def test_train_gives_the_weights_and_validation_losses_of_a_plain_keras_fit():
+    """train's one-iterator fit and its own validation pass give what fit(MixupBatches, validation_data=...) gives."""
+    from utils.learn.networks import stats_mlp
+    from utils.learn.training import MixupBatches
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((90, 6)).astype("float32")
+    y = np.arange(90) % 3
+    X[np.arange(90), y] += 1.5
+    w, w_val = rng.uniform(0.5, 1.5, 70), rng.uniform(0.5, 1.5, 20)
+    eye = np.eye(3, dtype="float32")
+
+    set_determinism(7)
+    mine = stats_mlp(6, 3, hidden=(8,))
+    history, epochs = train(mine, X[:70], y[:70], X[70:], y[70:], epochs=6, patience=6, seed=7, class_weight=False, mixup=0.2,
+                            sample_weight=w, val_sample_weight=w_val)
+
+    set_determinism(7)
+    plain = stats_mlp(6, 3, hidden=(8,))
+    plain.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    set_determinism(7)
+    fitted = plain.fit(MixupBatches(X[:70], eye[y[:70]], batch_size=32, alpha=0.2, seed=7, weights=w),
+                       validation_data=(X[70:], eye[y[70:]], w_val), epochs=6, verbose=0)
+    assert epochs == 6
+    assert history["loss"] == [float(v) for v in fitted.history["loss"]]          # the same batches, in the same order
+    np.testing.assert_allclose(history["val_loss"], fitted.history["val_loss"], rtol=1e-5)
+    np.testing.assert_allclose(history["val_accuracy"], fitted.history["val_accuracy"], rtol=1e-5)
+    for a, b in zip(mine.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(a, b)
