@@ -297,3 +297,18 @@ def test_train_gives_the_weights_and_validation_losses_of_a_plain_keras_fit():
     np.testing.assert_allclose(history["val_accuracy"], fitted.history["val_accuracy"], rtol=1e-5)
     for a, b in zip(mine.get_weights(), plain.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_validation_loss_of_a_model_compiled_with_a_loss_object_is_keras_s_own():
+    from utils.learn.networks import stats_mlp
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((60, 5)).astype("float32")
+    y = np.arange(60) % 3
+    w_val = rng.uniform(0.5, 1.5, 20)
+    set_determinism(2)
+    model = stats_mlp(5, 3, hidden=(8,))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    history, _ = train(model, X[:40], y[:40], X[40:], y[40:], epochs=1, patience=1, seed=2, class_weight=False, val_sample_weight=w_val)
+    expected = model.evaluate(X[40:], y[40:], sample_weight=w_val, verbose=0, return_dict=True)["loss"]
+    np.testing.assert_allclose(history["val_loss"][-1], expected, rtol=1e-5)

@@ -327,7 +327,6 @@ class _Endless(keras.utils.PyDataset):
         super().__init__()
         self.batches, self.n = batches, len(batches)
         self.shape_reads = min(_SHAPE_BATCHES, self.n)
-        self.order = list(range(self.n))
 
     @property
     def num_batches(self):
@@ -350,11 +349,11 @@ class _ValidationLoss(keras.callbacks.Callback):
 
     The validation rows go through the model in large batches (``predict_on_batch``, dropout,
     noise and masking off, as in ``evaluate``), and the loss and accuracy are computed from the
-    probabilities with the model's own loss function: the loss is the mean of each row's loss
-    times its weight, the accuracy the share of rows whose most probable class is theirs
-    (unweighted), as Keras computes them.  It saves Keras's evaluation loop, most of an epoch's time for a small
-    network.  Put it first among the callbacks: early stopping and the learning-rate schedule
-    read what it logs.
+    probabilities with the model's own loss (a name or a ``keras.losses.Loss``, taken per row):
+    the loss is the mean of each row's loss times its weight, the accuracy the share of rows
+    whose most probable class is theirs (unweighted), as Keras computes them.  It saves Keras's
+    evaluation loop, most of an epoch's time for a small network.  Put it first among the
+    callbacks: early stopping and the learning-rate schedule read what it logs.
     """
 
     def __init__(self, X_val, targets, weights, *, batch_size: int = 256):
@@ -366,7 +365,9 @@ class _ValidationLoss(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         proba = np.concatenate([keras.ops.convert_to_numpy(self.model.predict_on_batch(self.batches[i][0])) for i in range(len(self.batches))])
-        loss = keras.ops.convert_to_numpy(keras.losses.get(self.model.loss)(self.targets, proba))
+        loss_fn = self.model.loss
+        per_row = loss_fn.call if isinstance(loss_fn, keras.losses.Loss) else keras.losses.get(loss_fn)   # unreduced: one loss per row
+        loss = keras.ops.convert_to_numpy(per_row(self.targets, proba))
         logs = {} if logs is None else logs
         logs["val_loss"] = float(np.mean(loss * self.weights))
         logs["val_accuracy"] = float(np.mean(proba.argmax(axis=1) == self.labels))   # unweighted, as Keras's compiled metrics are
