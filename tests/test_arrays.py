@@ -152,6 +152,32 @@ def test_batches_read_rows_in_order_or_shuffled_and_train_as_arrays_do():
         Batches(X, y, weights=np.ones(3))
 
 
+def test_batches_of_several_inputs_predict_what_predict_on_the_arrays_does(tmp_path, monkeypatch):
+    """A list of arrays (one per model input, on disk or not) goes to predict a batch at a time."""
+    import keras
+
+    from utils.learn.training import Batches, MixupBatches, RowsOf
+
+    monkeypatch.setenv("SER_DATA_DIR", str(tmp_path))
+    on_disk_from_now(monkeypatch)
+    rng = np.random.default_rng(3)
+    frames, stats = concatenate_rows([rng.standard_normal((11, 5, 3))]), rng.standard_normal((11, 4))
+    assert is_on_disk(frames)
+    a, b = keras.Input((5, 3)), keras.Input((4,))
+    joined = keras.layers.Concatenate()([keras.layers.GlobalAveragePooling1D()(a), b])
+    model = keras.Model([a, b], keras.layers.Dense(2, activation="softmax")(joined))
+    batches = Batches([frames, stats], batch_size=4)
+    assert len(batches) == 3 and [x.shape for x in batches[2][0]] == [(3, 5, 3), (3, 4)]
+    expected = model.predict([np.asarray(frames), stats], verbose=0)
+    np.testing.assert_allclose(model.predict(batches, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    part = Batches([RowsOf(frames, [7, 1]), RowsOf(stats.astype("float32"), [7, 1])], batch_size=4)
+    np.testing.assert_allclose(model.predict(part, verbose=0), expected[[7, 1]], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="same number of rows"):
+        Batches([frames, stats[:5]])
+    with pytest.raises(ValueError, match="one input array"):
+        MixupBatches([frames, stats], np.eye(2)[np.arange(11) % 2])
+
+
 def test_the_size_that_goes_to_disk_follows_small_machines(tmp_path, monkeypatch):
     import utils.core.parallel as parallel
     from utils.core.arrays import LARGE_ARRAY_BYTES, large_array_bytes

@@ -212,6 +212,13 @@ def model_input(model: keras.Model, X) -> np.ndarray:
     raise ValueError(f"data of shape {X.shape} do not fit the model's input shape (batch, {', '.join(map(str, expected))})")
 
 
+def _readable(X) -> tuple:
+    """``(array, rows)``: a :class:`RowsOf`'s array and rows, or ``(X as float32, None)``."""
+    if isinstance(X, RowsOf) and X.dtype == np.float32:
+        return X.base, X.rows
+    return np.asarray(X, dtype=np.float32), None
+
+
 class Batches(keras.utils.PyDataset):
     """Batches of rows of ``X`` (with their targets and weights) for Keras, read one batch at a time.
 
@@ -224,7 +231,9 @@ class Batches(keras.utils.PyDataset):
 
     Parameters
     ----------
-    X : array or RowsOf
+    X : array or RowsOf, or a list of them
+        A list for a model with several inputs (one array per input, the same rows in each):
+        every batch then holds a tuple of arrays, one per input.
     targets : array, optional
         One row (class index or one-hot row) per row of ``X``; without, batches hold ``X`` only
         (for ``predict``).
@@ -239,13 +248,19 @@ class Batches(keras.utils.PyDataset):
     >>> batches = Batches(np.arange(10.0).reshape(5, 2), np.arange(5), batch_size=2)
     >>> len(batches), [t.tolist() for _, t in (batches[i] for i in range(len(batches)))]
     (3, [[0, 1], [2, 3], [4]])
+    >>> [x.shape for x in Batches([np.zeros((5, 3, 2)), np.zeros((5, 4))], batch_size=2)[2][0]]   # two inputs
+    [(1, 3, 2), (1, 4)]
     """
 
     def __init__(self, X, targets=None, *, batch_size: int = 32, shuffle: bool = False, seed: int = 0, weights=None):
         super().__init__()
+        self.several = isinstance(X, (list, tuple))
         # Rows of a larger array (RowsOf) are read from it batch by batch: the same values, no copy.
-        self.source, self.rows = (X.base, X.rows) if isinstance(X, RowsOf) and X.dtype == np.float32 else (np.asarray(X, dtype=np.float32), None)
-        self.n = len(self.source) if self.rows is None else len(self.rows)
+        self.parts = [_readable(x) for x in (X if self.several else [X])]
+        lengths = {len(source) if rows is None else len(rows) for source, rows in self.parts}
+        if len(lengths) != 1:
+            raise ValueError(f"the inputs of X must have the same number of rows, not {sorted(lengths)}")
+        self.n = lengths.pop()
         self.targets = None if targets is None else np.asarray(targets)
         if self.targets is not None and len(self.targets) != self.n:
             raise ValueError(f"{self.n} rows of X but {len(self.targets)} target rows")
@@ -263,7 +278,8 @@ class Batches(keras.utils.PyDataset):
     def _picked(self, index: int) -> tuple:
         """The positions of batch ``index`` and their rows of ``X``."""
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return rows, self.source[rows] if self.rows is None else self.source[self.rows[rows]]
+        x = [source[rows] if part_rows is None else source[part_rows[rows]] for source, part_rows in self.parts]
+        return rows, tuple(x) if self.several else x[0]
 
     def __getitem__(self, index: int):
         rows, x = self._picked(index)
@@ -296,6 +312,8 @@ class MixupBatches(Batches):
     """
 
     def __init__(self, X, targets, *, batch_size: int = 32, alpha: float = 0.2, seed: int = 0, weights=None):
+        if isinstance(X, (list, tuple)):
+            raise ValueError("MixupBatches blends the rows of one input array, not of a list of them")
         super().__init__(X, np.asarray(targets, dtype=np.float32), batch_size=batch_size, shuffle=True, seed=seed, weights=weights)
         self.alpha = float(alpha)
 
