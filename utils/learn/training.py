@@ -222,8 +222,9 @@ def _readable(X) -> tuple:
 class Batches(keras.utils.PyDataset):
     """Batches of rows of ``X`` (with their targets and weights) for Keras, read one batch at a time.
 
-    Given arrays, :meth:`keras.Model.fit` first copies them whole into TensorFlow; a
-    ``Batches`` hands it one batch at a time instead, read from ``X`` where it is: an array, an
+    Given arrays, :meth:`keras.Model.fit` and :meth:`~keras.Model.predict` first copy them whole
+    into TensorFlow (and the process keeps that memory afterwards); a ``Batches`` hands them one
+    batch at a time instead, read from ``X`` where it is: an array, an
     array kept on disk (:func:`utils.core.arrays.new_array`) or some rows of one
     (:class:`RowsOf`).  So a corpus's frame sequences train a network without a second copy of
     them in memory.  With ``shuffle``, the rows come in a new seeded random order every epoch (as
