@@ -16,6 +16,7 @@ choose anything.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -27,6 +28,8 @@ import pandas as pd
 
 from utils.data.scan import scan_corpus
 from utils.evaluation.crosscorpus import class_table, cross_corpus, format_cross_corpus, result_table
+from utils.features.config import level_argument
+from utils.learn.recipes import CONV, COURSE
 
 
 def main(argv=None) -> int:
@@ -40,12 +43,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", choices=("course", "conv", "joint"), default="joint",
                         help="what to train: the statistics recipe, the Conv1D recipe, or both averaged (the course's model; default)")
+    parser.add_argument("--level-db", type=level_argument, default=COURSE.features.level_db, metavar="DBFS",
+                        help=f"bring every clip to this active level before the course's features, or 'none' (FeatureConfig.level_db; default {COURSE.features.level_db})")
     args = parser.parse_args(argv)
+    features = dataclasses.replace(COURSE.features, level_db=args.level_db)
+    recipe, conv = dataclasses.replace(COURSE, features=features), dataclasses.replace(CONV, features=features)
     started = time.perf_counter()
     train = pd.concat([scan_corpus(folder, read_samples=False).table for folder in [args.train, *args.also_train]], ignore_index=True)
     test = scan_corpus(args.test, read_samples=False).table
     with tempfile.TemporaryDirectory(prefix="ser-cross-") as tmp:
-        results = cross_corpus(train, test, model=args.model, cache_dir=args.cache or tmp, seed=args.seed, log=lambda line: print(line, flush=True))
+        results = cross_corpus(train, test, model=args.model, recipe=recipe, conv=conv, cache_dir=args.cache or tmp, seed=args.seed, log=lambda line: print(line, flush=True))
     print(format_cross_corpus(results, " + ".join(f.name for f in [args.train, *args.also_train]), args.test.name))
     print(f"whole run: {time.perf_counter() - started:.0f} s")
     if args.out:

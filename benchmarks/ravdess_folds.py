@@ -33,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from utils.evaluation.benchmark import RECIPES
+from utils.features.config import level_argument
+from utils.learn.recipes import COURSE
 
 
 def main(argv=None) -> int:
@@ -46,6 +48,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke test: epochs x0.1, first 2 folds, 2 networks per ensemble")
     parser.add_argument("--class-path", action="store_true", help="train conv and course as notebook 05's class path does (2 networks per ensemble, Conv1Ds at most 20 epochs)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the validation groups and the models (default 0)")
+    parser.add_argument("--level-db", type=level_argument, default=COURSE.features.level_db, metavar="DBFS",
+                        help=f"bring every clip to this active level before the course's features, or 'none' (FeatureConfig.level_db; default {COURSE.features.level_db})")
     parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: a temporary folder)")
     parser.add_argument("--out", default=None, help="write the per-fold results as CSV here")
     args = parser.parse_args(argv)
@@ -57,6 +61,7 @@ def main(argv=None) -> int:
     results = run_benchmark(
         args.corpus, recipes, folds=args.folds, epochs_scale=args.epochs_scale, quick=args.quick,
         cache_dir=args.cache_dir, seed=args.seed, class_path=args.class_path,
+        level_db=args.level_db,
         only_folds=[int(f) for f in args.only_folds.split(",")] if args.only_folds else None, log=lambda line: print(line, flush=True),
     )
     print()

@@ -150,6 +150,7 @@ CHANGED = {
     "frame_features": ("mel",), "frame_crop": "start", "pad_value": -1.0, "res_type": "soxr_vhq",
     "pitch_fmin": 70.0, "pitch_fmax": 500.0, "voicing_threshold": 0.3, "voicing_top_db": 35.0,
     "percentiles": (25.0, 50.0, 75.0), "deltas": False, "delta_width": 5, "remove_dc": False,
+    "level_db": -30.0,
 }
 
 
@@ -206,6 +207,18 @@ def test_a_configuration_saved_before_dc_removal_reads_as_without_it(tmp_path):
     assert FeatureConfig.from_json(path) == FeatureConfig(remove_dc=False)   # what it computed then
 
 
+def test_a_configuration_saved_before_level_normalisation_keeps_its_fingerprint(tmp_path):
+    """Caches and bundles made before ``level_db`` existed stay valid: at None it is not fingerprinted."""
+    data = FeatureConfig().to_dict()
+    del data["level_db"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    old = FeatureConfig.from_json(path)
+    assert old.level_db is None and old == FeatureConfig()
+    assert "level_db" not in json.dumps(data)
+    assert old.fingerprint() == FeatureConfig().fingerprint() != FeatureConfig(level_db=-30.0).fingerprint()
+
+
 def _speech_like(seconds=1.5, sr=16000):
     t = np.arange(int(seconds * sr)) / sr
     y = sum(np.sin(2 * np.pi * k * 170 * t) / k for k in range(1, 6)) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
@@ -230,9 +243,28 @@ def test_a_dc_offset_changes_neither_trimming_nor_features(tmp_path):
     assert len(load_clip(tmp_path / "offset.wav", without)) > 3 * 16000
 
 
+def test_level_normalisation_makes_every_feature_independent_of_the_recording_gain(tmp_path):
+    """The same speech recorded 20 dB louder: the same features with ``level_db``, others without."""
+    config = FeatureConfig(frame_features=("mfcc", "mel", "prosody"), level_db=-30.0)
+    y = _speech_like() * 0.05
+    sf.write(tmp_path / "quiet.wav", y, 16000, subtype="FLOAT")
+    sf.write(tmp_path / "loud.wav", y * 10, 16000, subtype="FLOAT")
+    quiet, loud = load_clip(tmp_path / "quiet.wav", config), load_clip(tmp_path / "loud.wav", config)
+    assert np.allclose(quiet, loud, atol=1e-6)
+    from utils.data.quality import active_level_db
+    assert active_level_db(loud, 16000) == pytest.approx(-30.0, abs=0.01)
+    v_quiet, f_quiet = compute(quiet, config, with_frames=True)
+    v_loud, f_loud = compute(loud, config, with_frames=True)
+    assert np.allclose(v_loud, v_quiet, rtol=1e-4, atol=1e-4 * np.abs(v_quiet).max())
+    assert np.allclose(f_loud, f_quiet, rtol=1e-4, atol=1e-4 * np.abs(f_quiet).max())
+    as_recorded = dataclasses.replace(config, level_db=None)   # the gain shows in the features
+    v_q, v_l = (clip_features(load_clip(tmp_path / f"{n}.wav", as_recorded), as_recorded) for n in ("quiet", "loud"))
+    assert not np.allclose(v_l, v_q, rtol=0.05)
+
+
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"sr": 0}, "sr"), ({"hop_length": 0}, "hop_length"), ({"win_length": 1024}, "win_length"),
+    [({"level_db": 3.0}, "level_db"), ({"sr": 0}, "sr"), ({"hop_length": 0}, "hop_length"), ({"win_length": 1024}, "win_length"),
      ({"trim_db": -3.0}, "trim_db"), ({"n_frames": 0}, "n_frames"), ({"vector_features": ()}, "vector_features"),
      ({"frame_features": ("mfcc", "mfcc")}, "frame_features"), ({"duration": 0.0}, "duration")],
 )

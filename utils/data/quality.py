@@ -56,7 +56,10 @@ CANCEL_DB = 10.0
 ``mono_cancels`` (channels in opposite phase cancel when averaged)."""
 
 ACTIVE_PERCENTILE = 90
-"""A clip's active level is this percentile of the RMS levels of its 20-ms frames."""
+"""A clip's active level is this percentile of the RMS levels of its :data:`LEVEL_FRAME_SECONDS` frames."""
+
+LEVEL_FRAME_SECONDS = 0.02
+"""Length of the frames whose levels give a clip's active level (20 ms)."""
 
 FLAGS = {
     "low_level": f"speech below {SILENCE_DB:g} dBFS RMS: what the timeline calls silence",
@@ -80,6 +83,28 @@ def level_db(y) -> float:
     """
     y = np.asarray(y, dtype=np.float64)
     return _db(float(np.mean(y**2)) if y.size else 0.0)
+
+
+def active_level_db(y, sr: int) -> float:
+    """Active level in dBFS of a signal in memory: the :data:`ACTIVE_PERCENTILE` percentile of the
+    RMS levels of its 20-ms frames, each frame's own offset removed (as :func:`audio_quality`
+    measures a file's ``active_db``; the overall RMS level for a signal shorter than one frame).
+
+    Pauses do not lower it, so a clip with long silences and the same speech without them have
+    about the same active level.
+
+    Examples
+    --------
+    >>> tone = 0.1 * np.sin(np.linspace(0, 400 * np.pi, 16000))
+    >>> round(active_level_db(np.concatenate([tone, np.zeros(48000)]), 16000), 1)   # 75% silence
+    -23.0
+    """
+    y = np.asarray(y, dtype=np.float64)
+    frame = max(1, int(LEVEL_FRAME_SECONDS * sr))
+    k = len(y) // frame
+    if not k:
+        return level_db(y - y.mean()) if y.size else level_db(y)
+    return _db(float(np.percentile(y[: k * frame].reshape(k, frame).var(axis=1), ACTIVE_PERCENTILE)))
 
 
 def _db(power: float) -> float:
@@ -111,12 +136,12 @@ def audio_quality(path, *, block_seconds: float = 30.0) -> dict:
     path = Path(path)
     with _open_checked(path) as handle:
         channels, rate = int(handle.channels), int(handle.samplerate)
-        frame = max(1, int(0.02 * rate))
+        frame = max(1, int(LEVEL_FRAME_SECONDS * rate))
         n, frame_power = 0, []
         sums = np.zeros(channels)
         squares = np.zeros(channels)
         mono_sum, mono_squares, peak, clipped = 0.0, 0.0, 0.0, 0
-        for block in handle.blocks(blocksize=frame * max(1, int(block_seconds / 0.02)), dtype="float64", always_2d=True):
+        for block in handle.blocks(blocksize=frame * max(1, int(block_seconds / LEVEL_FRAME_SECONDS)), dtype="float64", always_2d=True):
             block = np.nan_to_num(block)
             n += len(block)
             sums += block.sum(axis=0)

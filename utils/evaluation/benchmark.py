@@ -51,6 +51,8 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -108,6 +110,7 @@ def run_benchmark(
     seed: int = 0,
     only_folds=None,
     class_path: bool = False,
+    level_db=COURSE.features.level_db,
     log=None,
 ) -> pd.DataFrame:
     """Run every recipe on every fold and return one row per (recipe, fold).
@@ -134,6 +137,10 @@ def run_benchmark(
     class_path : bool
         Train the Conv1D and statistics recipes as notebook 05's class path does
         (:data:`utils.learn.recipes.CLASS_CONV` and :data:`~utils.learn.recipes.CLASS_COURSE`).
+    level_db : float or None
+        :attr:`~utils.features.config.FeatureConfig.level_db` of the Conv1D and statistics
+        recipes' features (default: theirs): every clip brought to this active level, or None
+        for levels as recorded.
     log : callable, optional
         Called with a progress line after each fold.
 
@@ -162,6 +169,8 @@ def run_benchmark(
     table = corpus if isinstance(corpus, pd.DataFrame) else load_clips(corpus)
     n_models = None
     conv_recipe, course_recipe = (CLASS_CONV, CLASS_COURSE) if class_path else (CONV, COURSE)
+    features = dataclasses.replace(course_recipe.features, level_db=level_db)
+    conv_recipe, course_recipe = conv_recipe.replace(features=features), course_recipe.replace(features=features)
     if quick:
         epochs_scale *= QUICK["epochs_scale"]
         n_models = QUICK["n_models"]
@@ -175,7 +184,7 @@ def run_benchmark(
             raise ValueError(f"only_folds {sorted(only_folds)}: fold(s) {missing or 'none'} not among the folds {known}")
         fold_list = [f for f in fold_list if f["fold"] in set(only_folds)]
     with tempfile.TemporaryDirectory(prefix="ser-benchmark-") as tmp:
-        data = prepare_data(table, recipes, cache_dir=cache_dir or tmp)
+        data = prepare_data(table, recipes, cache_dir=cache_dir or tmp, course_recipe=course_recipe, conv_recipe=conv_recipe)
     labels = data.encoder.classes_
     rows = []
     for f in fold_list:

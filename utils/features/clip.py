@@ -5,8 +5,9 @@ file is reported the same way everywhere, resampled to ``config.sr`` with ``conf
 Every signal then goes through :func:`prepare_signal`, in clip, folder and timeline mode alike:
 its DC offset is removed when ``config.remove_dc`` is set (:func:`remove_dc`), and leading and
 trailing silence is trimmed when ``config.trim_db`` is set (:func:`librosa.effects.trim` with
-``frame_length=n_fft``, ``hop_length=hop_length``), *before* any augmentation, so a noisy copy
-covers the same speech.
+``frame_length=n_fft``, ``hop_length=hop_length``), and its level is brought to
+``config.level_db`` when that is set (:func:`normalize_level`), all *before* any augmentation, so
+a noisy copy covers the same speech.
 
 Clips shorter than the analysis window (``n_fft`` samples, 32 ms at the defaults) are rejected,
 never padded: :func:`load_clip` raises :class:`~utils.data.audio.AudioError` naming the file, and
@@ -34,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.audio import AudioError, load_audio
+from ..data.quality import active_level_db
 from .config import SPECTRAL_BLOCKS, FeatureConfig
 from .prosody import prosody_frames
 from .spectral import power_spectrogram, spectral_blocks
@@ -206,8 +208,31 @@ def remove_dc(y, config: FeatureConfig) -> np.ndarray:
     return (y - np.mean(y, dtype=np.float64)).astype(y.dtype, copy=False)
 
 
+def normalize_level(y, config: FeatureConfig) -> np.ndarray:
+    """The signal scaled so that its active level is ``config.level_db`` dBFS (``y`` unchanged if that is None).
+
+    The active level is :func:`utils.data.quality.active_level_db` (pauses do not count).  The
+    result may exceed full scale (it is never written back to a file, and float features do not
+    clip).  A signal without any energy is returned unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from utils.data.quality import active_level_db
+    >>> y = 0.01 * np.sin(np.linspace(0, 400 * np.pi, 16000)).astype("float32")
+    >>> round(active_level_db(normalize_level(y, FeatureConfig(level_db=-25.0)), 16000), 1)
+    -25.0
+    """
+    if config.level_db is None or not len(y):
+        return y
+    level = active_level_db(y, config.sr)
+    if level < -150:
+        return y
+    return (y * np.float32(10 ** ((config.level_db - level) / 20))).astype(y.dtype, copy=False)
+
+
 def prepare_signal(y, config: FeatureConfig) -> np.ndarray:
-    """What every signal goes through before its features: :func:`remove_dc`, then :func:`trim_silence`.
+    """What every signal goes through before its features: :func:`remove_dc`, :func:`trim_silence`, then :func:`normalize_level`.
 
     Examples
     --------
@@ -217,7 +242,7 @@ def prepare_signal(y, config: FeatureConfig) -> np.ndarray:
     >>> len(prepare_signal(y, FeatureConfig())) < 12000          # the offset does not stop the trimming
     True
     """
-    return trim_silence(remove_dc(y, config), config)
+    return normalize_level(trim_silence(remove_dc(y, config), config), config)
 
 
 def load_clip(path, config: FeatureConfig) -> np.ndarray:

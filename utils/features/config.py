@@ -57,6 +57,7 @@ _FIELD_KINDS = {
     "duration": "float?",
     "remove_dc": "bool",
     "trim_db": "float?",
+    "level_db": "float?",
     "n_fft": "int",
     "win_length": "int?",
     "hop_length": "int",
@@ -80,9 +81,19 @@ _FIELD_KINDS = {
     "delta_width": "int",
 }
 
-_ADDED_LATER = {"remove_dc": False}
+_UNFINGERPRINTED = {"level_db": None}
+"""Fields added after :data:`FEATURE_VERSION` 3, with the value that computes what configurations
+computed before them: at that value a field is left out of the fingerprint, so caches and model
+bundles made before it stay valid."""
+
+_ADDED_LATER = {"remove_dc": False, **_UNFINGERPRINTED}
 """Fields added after configurations were first saved, with the value that reproduces what a
 configuration saved before them computed (read when the field is missing from the JSON)."""
+
+
+def level_argument(text: str) -> float | None:
+    """A command line's ``--level-db`` value: a level in dBFS, or ``none`` for levels as recorded."""
+    return None if text.strip().lower() == "none" else float(text)
 
 
 def _is_int(value) -> bool:
@@ -152,6 +163,13 @@ class FeatureConfig:
     trim_db : float, optional
         Trim leading and trailing parts quieter than this many dB below the clip's loudest frame
         (:func:`librosa.effects.trim`); ``None`` keeps the clip as read.
+    level_db : float, optional
+        Scale every signal, after trimming, so that its active level (the
+        :data:`~utils.data.quality.ACTIVE_PERCENTILE` percentile of its 20-ms frame levels, the
+        measure of :func:`utils.data.quality.audio_quality`) is this many dBFS
+        (:func:`utils.features.clip.normalize_level`).  The features then do not depend on how
+        loud a recording was made: a microphone's gain is not an emotion.  ``None`` keeps the
+        level as recorded (louder clips then look angrier to a model trained on one corpus).
     n_fft : int
         FFT length in samples (512 = 32 ms at 16 kHz); also the shortest usable clip.
     win_length : int, optional
@@ -209,6 +227,7 @@ class FeatureConfig:
     duration: float | None = None
     remove_dc: bool = True
     trim_db: float | None = 30.0
+    level_db: float | None = None
     n_fft: int = 512
     win_length: int | None = None
     hop_length: int = 160
@@ -246,6 +265,8 @@ class FeatureConfig:
             raise ValueError(f"duration must be positive or None, not {self.duration}")
         if self.trim_db is not None and self.trim_db <= 0:
             raise ValueError(f"trim_db must be a positive number of dB or None, not {self.trim_db}")
+        if self.level_db is not None and not -80 <= self.level_db <= 0:
+            raise ValueError(f"level_db must be a level between -80 and 0 dBFS or None, not {self.level_db}")
         if self.n_fft < 16:
             raise ValueError(f"n_fft must be at least 16 samples, not {self.n_fft}")
         if self.win_length is not None and not 1 <= self.win_length <= self.n_fft:
@@ -377,6 +398,7 @@ class FeatureConfig:
 
     def fingerprint(self) -> str:
         """Stable 12-character hash of the configuration and :data:`FEATURE_VERSION`."""
-        text = json.dumps({"version": FEATURE_VERSION, **self.to_dict()}, sort_keys=True)
+        fields = {k: v for k, v in self.to_dict().items() if k not in _UNFINGERPRINTED or v != _UNFINGERPRINTED[k]}
+        text = json.dumps({"version": FEATURE_VERSION, **fields}, sort_keys=True)
         return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 

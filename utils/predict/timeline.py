@@ -19,7 +19,7 @@ import pandas as pd
 from ..core.parallel import effective_workers, single_blas_thread
 from ..data.audio import AudioError, audio_info, stream_signal
 from ..data.quality import SILENCE_DB, audio_quality, level_db, quality_flags
-from ..features.clip import remove_dc, trim_silence
+from ..features.clip import normalize_level, remove_dc, trim_silence
 from ..features.inputs import input_parts, n_valid_frames, signal_inputs
 from .bundle import Bundle, BundleError
 from .clips import ADAPTED, SINGLE_CLIP, adapted_proba, get_bundle, result_row
@@ -40,7 +40,8 @@ def _window_features(segment: np.ndarray, starts, length: int, config, input_kin
     """Features of windows ``segment[s : s + length]``; ``None`` for silent ones.
 
     Each window is prepared as :func:`utils.features.clip.load_clip` prepares a clip (DC offset
-    removed, silence trimmed: :func:`utils.features.clip.prepare_signal`), then the bundle's input features are computed on it
+    removed, silence trimmed, level normalised: :func:`utils.features.clip.prepare_signal`; the
+    silence test reads the level as recorded), then the bundle's input features are computed on it
     (:func:`utils.features.inputs.signal_inputs`: vector, frame sequence or frame statistics).  Returns
     ``(features list, rms_db list)``.  With a tuple of kinds (a bundle and its adapted model) each
     window's features are a tuple of the inputs and the number of real frames.
@@ -60,6 +61,7 @@ def _window_features(segment: np.ndarray, starts, length: int, config, input_kin
             if len(y) < config.n_fft:
                 out.append(None)
                 continue
+            y = normalize_level(y, config)
             if isinstance(input_kind, tuple):
                 out.append((*signal_inputs(y, config, input_kind), n_valid_frames(len(y), config)))
             else:
