@@ -116,8 +116,10 @@ class CourseRecipe(_Recipe):
     Parameters
     ----------
     features : FeatureConfig
-        16 kHz, silence trimmed at 30 dB, 32 ms frames every 10 ms, sequences of 40 MFCC + 64 mel
-        bands + 4 prosody values, pooled by :func:`utils.features.inputs.frame_statistics`.
+        16 kHz, silence trimmed at 30 dB, every clip brought to an active level of -30 dBFS (so
+        that a recording's gain does not change its features; ``level_db``), 32 ms frames every
+        10 ms, sequences of 40 MFCC + 64 mel bands + 4 prosody values, pooled by
+        :func:`utils.features.inputs.frame_statistics`.
     input_kind : str
         ``"stats"``: what the networks take.
     hidden : tuple of int
@@ -137,7 +139,7 @@ class CourseRecipe(_Recipe):
         Groups of training speakers the members hold out in turn (:func:`train_course_cv`).
     """
 
-    features: FeatureConfig = FeatureConfig(sr=16000, trim_db=30.0, n_fft=512, hop_length=160, n_mels=64, n_mfcc=40, n_frames=300, frame_features=("mfcc", "mel", "prosody"))
+    features: FeatureConfig = FeatureConfig(sr=16000, trim_db=30.0, level_db=-30.0, n_fft=512, hop_length=160, n_mels=64, n_mfcc=40, n_frames=300, frame_features=("mfcc", "mel", "prosody"))
     input_kind: str = "stats"
     hidden: tuple = (256, 128)
     dropout: float = 0.5
