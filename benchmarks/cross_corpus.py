@@ -16,7 +16,6 @@ choose anything.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import tempfile
 import time
@@ -46,8 +45,7 @@ def main(argv=None) -> int:
     parser.add_argument("--level-db", type=level_argument, default=COURSE.features.level_db, metavar="DBFS",
                         help=f"bring every clip to this active level before the course's features, or 'none' (FeatureConfig.level_db; default {COURSE.features.level_db})")
     args = parser.parse_args(argv)
-    features = dataclasses.replace(COURSE.features, level_db=args.level_db)
-    recipe, conv = dataclasses.replace(COURSE, features=features), dataclasses.replace(CONV, features=features)
+    recipe, conv = COURSE.at_level(args.level_db), CONV.at_level(args.level_db)
     started = time.perf_counter()
     train = pd.concat([scan_corpus(folder, read_samples=False).table for folder in [args.train, *args.also_train]], ignore_index=True)
     test = scan_corpus(args.test, read_samples=False).table

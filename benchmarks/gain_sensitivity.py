@@ -19,7 +19,6 @@ accuracy, UAR and the most predicted class with its share; no choice is made on 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import tempfile
 import time
@@ -64,8 +63,7 @@ def main(argv=None) -> int:
     held_out = table["actor"].astype(int).isin(actors)
     if not held_out.any() or held_out.all():
         raise SystemExit(f"--test-actors {sorted(actors)}: needs some but not all of the actors in {args.ravdess}")
-    features = dataclasses.replace(COURSE.features, level_db=args.level_db)
-    recipe, conv = COURSE.replace(features=features), CONV.replace(features=features)
+    recipe, conv = COURSE.at_level(args.level_db), CONV.at_level(args.level_db)
     rows = []
     with tempfile.TemporaryDirectory(prefix="ser-gain-") as tmp:
         versions = {0.0: table[held_out], args.gain_db: louder_copies(table[held_out], args.gain_db, Path(tmp))}

@@ -51,8 +51,6 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 
@@ -169,8 +167,7 @@ def run_benchmark(
     table = corpus if isinstance(corpus, pd.DataFrame) else load_clips(corpus)
     n_models = None
     conv_recipe, course_recipe = (CLASS_CONV, CLASS_COURSE) if class_path else (CONV, COURSE)
-    features = dataclasses.replace(course_recipe.features, level_db=level_db)
-    conv_recipe, course_recipe = conv_recipe.replace(features=features), course_recipe.replace(features=features)
+    conv_recipe, course_recipe = conv_recipe.at_level(level_db), course_recipe.at_level(level_db)
     if quick:
         epochs_scale *= QUICK["epochs_scale"]
         n_models = QUICK["n_models"]

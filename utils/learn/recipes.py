@@ -56,6 +56,14 @@ class _Recipe:
             raise ValueError(f"{type(self).__name__} has no setting(s) {unknown}; its settings: {names}")
         return dataclasses.replace(self, **changes)
 
+    def at_level(self, level_db):
+        """A copy whose features bring every clip to ``level_db`` dBFS of active level (None: levels as recorded).
+
+        >>> COURSE.at_level(None).features.level_db is None, COURSE.at_level(-25.0).features.level_db
+        (True, -25.0)
+        """
+        return self.replace(features=dataclasses.replace(self.features, level_db=level_db))
+
     def to_dict(self) -> dict:
         """Plain JSON-ready values (the feature configuration and augmentation as dicts)."""
         out = {}
