@@ -71,7 +71,8 @@ def main(argv=None) -> int:
             results = cross_corpus(table[~held_out], test, model=args.model, recipe=recipe, conv=conv, cache_dir=Path(tmp) / "cache", seed=args.seed)
             rows.append(result_table(results).assign(gain_db=gain, level_db="none" if args.level_db is None else args.level_db, model=args.model))
     out = pd.concat(rows, ignore_index=True)[["model", "level_db", "gain_db", "setting", "accuracy", "uar", "chance_uar", "most_predicted", "most_predicted_share"]]
-    print(f"trained on {(~held_out).sum()} clips of {table.loc[~held_out, 'actor'].nunique()} actors; tested on {held_out.sum()} clips of actors {sorted(actors)}")
+    (n_train, n_speakers), (n_test, _) = results["n_train"], results["n_test"]   # the clips of the shared emotions
+    print(f"trained on {n_train} clips of {n_speakers} actors; tested on {n_test} clips of actors {sorted(actors)}")
     print(out.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"whole run: {time.perf_counter() - started:.0f} s")
     if args.out:

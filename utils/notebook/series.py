@@ -80,6 +80,27 @@ def _cell_seconds(cell) -> float | None:
     return (ended - started).total_seconds()
 
 
+def join_streams(outputs: list) -> list:
+    """``outputs`` with each run of adjacent text of one stream (stdout, stderr) joined into one output.
+
+    A print can reach the notebook in pieces (its text, then its newline); joined, the stored
+    notebook holds what a reader sees.  Text on either side of a figure stays on its side.
+
+    >>> import nbformat
+    >>> parts = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in ("a", "\\n")]
+    >>> [o.text for o in join_streams(parts)]
+    ['a\\n']
+    """
+    joined = []
+    for output in outputs:
+        last = joined[-1] if joined else None
+        if last is not None and output.output_type == last.output_type == "stream" and output.name == last.name:
+            last.text += output.text
+        else:
+            joined.append(output)
+    return joined
+
+
 def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800, cell_times: list | None = None) -> tuple[float, int]:
     """Execute one notebook in a fresh kernel, write it to ``out_path``; return (seconds, peak bytes).
 
@@ -113,6 +134,8 @@ def execute_notebook(path: Path, out_path: Path, *, timeout: int = 1800, cell_ti
                 if cell_times is not None and seconds is not None:
                     cell_times.append((index, seconds, cell.source.split("\n", 1)[0]))
                 cell.metadata.pop("execution", None)
+                if cell.cell_type == "code":
+                    cell.outputs = join_streams(cell.outputs)
             nbformat.write(nb, out_path)
     return time.perf_counter() - start, memory.peak
 
